@@ -1,0 +1,12 @@
+"""Fake vendor APIs on loopback for tests: scriptable per model, with fault injection.
+
+Point the real vendor SDKs at ``fake.base_url``; script answers with :class:`Reply` and failures with
+:class:`Fault`; inspect :attr:`FakeUpstream.requests`. Importing this package imports no vendor SDK.
+"""
+
+from routeapi.testing._base import FakeUpstream, RecordedRequest
+from routeapi.testing._script import Fault, Reply, ToolCall
+from routeapi.testing.anthropic_fake import FakeAnthropic
+from routeapi.testing.openai_fake import FakeOpenAI
+
+__all__ = ["Fault", "FakeAnthropic", "FakeOpenAI", "FakeUpstream", "RecordedRequest", "Reply", "ToolCall"]
