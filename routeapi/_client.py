@@ -1,0 +1,104 @@
+"""``RouteClient`` and ``AsyncRouteClient``: configuration in, the protocol faces out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from .config import RouteConfig, build, load_file, resolve_provider
+from .faces._calls import Caller
+from .faces.anthropic import AsyncMessages, Messages
+from .faces.openai import AsyncChat, Chat
+
+
+def _config(config: RouteConfig | None, sections: dict[str, Any]) -> RouteConfig:
+    given = {k: v for k, v in sections.items() if v is not None}
+    if config is not None:
+        if given:
+            raise TypeError("pass either config= or the sections (providers=, models=...), not both")
+        return config
+    return build(given)
+
+
+def _check_credentials(config: RouteConfig) -> None:
+    """Fail at construction, not at the first call, when a configured provider has no usable credentials."""
+    names = set(config.providers)
+    names.update(d.provider for m in config.models.values() for d in m.deployments)
+    for name in sorted(names):
+        resolve_provider(config, name)
+
+
+class _BaseClient:
+    def __init__(
+        self,
+        *,
+        providers: Mapping[str, Any] | None = None,
+        models: Mapping[str, Any] | None = None,
+        routing: Mapping[str, Any] | None = None,
+        retry: Mapping[str, Any] | None = None,
+        timeouts: Mapping[str, Any] | None = None,
+        config: RouteConfig | None = None,
+    ) -> None:
+        sections = {"providers": providers, "models": models, "routing": routing, "retry": retry, "timeouts": timeouts}
+        self.config = _config(config, sections)
+        _check_credentials(self.config)
+        self._caller = Caller(self.config)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Any:
+        """Build a client from a YAML file; ``${NAME}`` and ``${NAME:-default}`` read the environment."""
+        return cls(config=load_file(path))
+
+
+class RouteClient(_BaseClient):
+    """The synchronous client. Faces: ``chat.completions`` (OpenAI), ``messages`` (Anthropic)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chat = Chat(self._caller)
+        self.messages = Messages(self._caller)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> RouteClient:
+        return cls(config=load_file(path))
+
+    def close(self) -> None:
+        """Close every SDK client (and their connection pools)."""
+        self._caller.adapters.close()
+
+    def __enter__(self) -> RouteClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncRouteClient(_BaseClient):
+    """The asynchronous client: the same faces, awaited."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chat = AsyncChat(self._caller)
+        self.messages = AsyncMessages(self._caller)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> AsyncRouteClient:
+        return cls(config=load_file(path))
+
+    async def aclose(self) -> None:
+        await self._caller.adapters.aclose()
+
+    async def close(self) -> None:
+        await self.aclose()
+
+    async def __aenter__(self) -> AsyncRouteClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

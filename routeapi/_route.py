@@ -1,0 +1,35 @@
+"""What routeapi tells the caller about how a call was served."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Attempt
+from .ir import Adaptation
+
+_ATTRIBUTE = "_routeapi_route"
+
+
+@dataclass(slots=True)
+class RouteInfo:
+    """The request ID, the deployment that served, the failed attempts before it and every parameter a translation
+    adapted or dropped."""
+
+    request_id: str
+    provider: str | None = None
+    model: str | None = None
+    upstream_request_id: str | None = None
+    adaptations: list[Adaptation] = field(default_factory=lambda: [])
+    failed_attempts: list[Attempt] = field(default_factory=lambda: [])
+
+
+def attach(obj: Any, info: RouteInfo) -> None:
+    # Bypasses pydantic's __setattr__ so the info never shows up in model_dump() of an SDK object.
+    object.__setattr__(obj, _ATTRIBUTE, info)
+
+
+def route_info(obj: object) -> RouteInfo | None:
+    """The :class:`RouteInfo` of a response or stream returned by a routeapi face, or ``None``."""
+    info = getattr(obj, _ATTRIBUTE, None)
+    return info if isinstance(info, RouteInfo) else None

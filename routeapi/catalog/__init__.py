@@ -1,0 +1,1 @@
+"""What routeapi knows about providers and models. Pure data and lookups; no I/O."""

@@ -1,0 +1,56 @@
+"""The ``routeapi`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _demo(_: argparse.Namespace) -> int:
+    """An offline round trip: a fake OpenAI upstream on loopback, an alias with a fallback, sync and streamed."""
+    from . import route_info
+    from ._client import RouteClient
+    from .testing import FakeOpenAI, Fault, Reply
+
+    print("routeapi demo: OFFLINE — every answer comes from a built-in fake upstream on 127.0.0.1, not a real model.")
+    with FakeOpenAI() as upstream:
+        upstream.script("broken-model", Fault.status(503, "the primary is down"))
+        upstream.script("demo-model", Reply("Hello from routeapi's offline demo!"))
+        client = RouteClient(
+            providers={"local": {"type": "openai", "base_url": upstream.base_url, "api_key": "demo-key"}},
+            models={"chat-default": {"deployments": ["local/broken-model"], "fallbacks": ["local/demo-model"]}},
+            retry={"max_attempts": 1},
+        )
+        with client:
+            messages = [{"role": "user", "content": "Say hello."}]
+            completion = client.chat.completions.create(model="chat-default", messages=messages)
+            info = route_info(completion)
+            assert info is not None
+            print(f"answer:   {completion.choices[0].message.content}")
+            print(f"served:   {info.provider}/{info.model} after {len(info.failed_attempts)} failed attempt(s)")
+            print(f"request:  {info.request_id}")
+            print("stream:   ", end="", flush=True)
+            with client.chat.completions.create(model="chat-default", messages=messages, stream=True) as stream:
+                for chunk in stream:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        print(chunk.choices[0].delta.content, end="", flush=True)
+            print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="routeapi", description="One client and gateway for every LLM provider.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser("demo", help="run an offline demo against a built-in fake upstream")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

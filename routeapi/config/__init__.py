@@ -1,0 +1,17 @@
+"""Configuration: the schema (:mod:`.models`) and how it is loaded (:mod:`.loading`)."""
+
+from .loading import build, load_file, resolve_provider
+from .models import Deployment, ModelConfig, ProviderConfig, RetryConfig, RouteConfig, RoutingConfig, TimeoutConfig
+
+__all__ = [
+    "Deployment",
+    "ModelConfig",
+    "ProviderConfig",
+    "RetryConfig",
+    "RouteConfig",
+    "RoutingConfig",
+    "TimeoutConfig",
+    "build",
+    "load_file",
+    "resolve_provider",
+]

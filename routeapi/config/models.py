@@ -1,0 +1,124 @@
+"""The configuration schema, validated by pydantic. ``docs/configuration.md`` documents every key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from ..catalog.vendors import VENDORS
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderConfig(_Section):
+    """One set of credentials at one provider. ``type`` picks the adapter: ``openai``, ``azure_openai``,
+    ``anthropic``, ``gemini``, ``bedrock`` or an OpenAI-compatible vendor (``deepseek``, ``groq``, ``ollama``...).
+    Keys left out are read from the vendor's usual environment variable (``OPENAI_API_KEY``...)."""
+
+    type: str
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict[str, str])
+    timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.request for this provider.")
+    # OpenAI
+    organization: str | None = None
+    project: str | None = None
+    # Azure OpenAI
+    endpoint: str | None = None
+    api_version: str | None = None
+    # AWS Bedrock
+    region: str | None = None
+    endpoint_url: str | None = None
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    profile: str | None = None
+    # Google: Vertex AI instead of the Gemini Developer API
+    vertexai: bool = False
+    location: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in VENDORS:
+            raise ValueError(f"unknown provider type {value!r}; known: {', '.join(sorted(VENDORS))}")
+        return value
+
+
+class Deployment(_Section):
+    """A model at a provider. ``provider`` names an entry of ``providers`` or a provider type used with its
+    environment credentials."""
+
+    provider: str
+    model: str
+    weight: float = Field(default=1.0, ge=0)
+    priority: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            provider, sep, model = value.partition("/")
+            if not sep or not provider or not model:
+                raise ValueError(f"expected 'provider/model', got {value!r}")
+            return {"provider": provider, "model": model}
+        return value
+
+
+class ModelConfig(_Section):
+    """A model ID callers use (an alias), served by one or more deployments, with fallbacks tried in order."""
+
+    deployments: Annotated[list[Deployment], Field(min_length=1)]
+    fallbacks: list[str] = Field(default_factory=list[str])
+    max_tokens: int | None = Field(default=None, gt=0, description="Default max_tokens when the caller gives none.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"deployments": [value]}
+        if isinstance(value, list):
+            return {"deployments": cast("list[Any]", value)}
+        return value
+
+
+class RoutingConfig(_Section):
+    strategy: Literal["priority", "weighted"] = "priority"
+    cooldown_seconds: float = Field(default=30.0, ge=0)
+
+
+class RetryConfig(_Section):
+    max_attempts: int = Field(default=3, ge=1, description="Attempts per deployment, the first included.")
+    initial_backoff: float = Field(default=0.5, ge=0)
+    max_backoff: float = Field(default=8.0, ge=0)
+
+
+class TimeoutConfig(_Section):
+    connect: float = Field(default=5.0, gt=0)
+    request: float = Field(default=600.0, gt=0)
+    first_token: float | None = Field(default=None, gt=0)
+    stream_idle: float | None = Field(default=None, gt=0)
+
+
+class RouteConfig(_Section):
+    """The whole configuration: ``RouteClient(**sections)`` or a YAML file with the same keys."""
+
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict[str, ProviderConfig])
+    models: dict[str, ModelConfig] = Field(default_factory=dict[str, ModelConfig])
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    timeouts: TimeoutConfig = Field(default_factory=TimeoutConfig)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> RouteConfig:
+        for alias, model in self.models.items():
+            for i, deployment in enumerate(model.deployments):
+                if deployment.provider not in self.providers and deployment.provider not in VENDORS:
+                    raise ValueError(
+                        f"models.{alias}.deployments[{i}].provider: {deployment.provider!r} is neither a configured "
+                        "provider nor a provider type"
+                    )
+        return self

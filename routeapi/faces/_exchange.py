@@ -1,0 +1,128 @@
+"""One call as it crosses from a face's protocol to a target's and back. Pure: shared by sync and async.
+
+Same protocol: the caller's body goes out with only ``model`` replaced, and upstream JSON comes back as is.
+Different protocols: face codec -> IR -> target codec, and back; every adaptation is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from .. import ir
+from ..adapters.base import RawResponse
+from ..catalog.models import lookup
+from ..protocols.base import StreamDecoder, StreamEncoder
+from ..protocols.registry import get_codec, stream_decoder, stream_encoder
+from ..protocols.relay import AnthropicRelay, OpenAIChatRelay
+from ..routing.targets import Target
+
+
+class StreamTranslator(Protocol):
+    has_content: bool
+
+    def feed(self, item: Any) -> list[dict[str, Any]]: ...
+
+    def end(self) -> list[dict[str, Any]]: ...
+
+
+_RELAYS: dict[str, type[OpenAIChatRelay | AnthropicRelay]] = {
+    "openai_chat": OpenAIChatRelay,
+    "anthropic_messages": AnthropicRelay,
+}
+
+
+@dataclass(slots=True)
+class Leg:
+    """The call prepared for one target."""
+
+    body: dict[str, Any]
+    adaptations: list[ir.Adaptation]
+    same_protocol: bool
+
+
+@dataclass(slots=True)
+class Exchange:
+    face: str
+    """Codec name of the caller's protocol."""
+    body: dict[str, Any]
+    """The caller's request body in its own protocol (SDK-only options already removed)."""
+    _request: ir.Request | None = field(default=None, init=False)
+
+    def request(self) -> ir.Request:
+        """The body decoded once, on the first translated attempt."""
+        if self._request is None:
+            self._request = get_codec(self.face).decode_request(self.body)
+        return self._request
+
+    def leg(self, target: Target, protocol: str) -> Leg:
+        if protocol == self.face and protocol in _RELAYS:
+            return Leg({**self.body, "model": target.model}, [], True)
+        request = self.request()
+        if request.stream and not request.stream_usage:
+            # Translated streams always ask for usage: the caller's protocol may report it even if OpenAI's doesn't.
+            request = replace(request, stream_usage=True)
+        adaptations: list[ir.Adaptation] = []
+        if not ir.is_set(request.settings.max_tokens):
+            default = _default_max_tokens(target, protocol)
+            if default is not None:
+                request = replace(request, settings=replace(request.settings, max_tokens=default))
+                if target.max_tokens is None:
+                    reason = f"{protocol} requires it; used the model's output limit {default}"
+                    adaptations.append(ir.Adaptation("max_tokens", "adapted", reason))
+        body, encoded = get_codec(protocol).encode_request(request, model=target.model)
+        return Leg(body, adaptations + encoded, False)
+
+    def response(self, leg: Leg, protocol: str, raw: RawResponse) -> dict[str, Any]:
+        """The upstream response in the face's protocol."""
+        if leg.same_protocol:
+            return raw.json()
+        response = get_codec(protocol).decode_response(raw.json())
+        response.adaptations = leg.adaptations
+        return get_codec(self.face).encode_response(response)
+
+    def stream_translator(self, leg: Leg, protocol: str, *, include_usage: bool) -> StreamTranslator:
+        if leg.same_protocol:
+            return _RELAYS[protocol]()
+        options = {"include_usage": include_usage} if self.face == "openai_chat" else {}
+        return _Translator(stream_decoder(protocol), stream_encoder(self.face, **options))
+
+
+_REQUIRES_MAX_TOKENS = {"anthropic_messages": "anthropic"}
+_FALLBACK_MAX_TOKENS = 4096
+
+
+def _default_max_tokens(target: Target, protocol: str) -> int | None:
+    """The configured default, else for protocols that require ``max_tokens`` the catalog's output limit."""
+    if target.max_tokens is not None:
+        return target.max_tokens
+    family = _REQUIRES_MAX_TOKENS.get(protocol)
+    if family is None:
+        return None
+    info = lookup(family, target.model)
+    return info.max_output_tokens if info and info.max_output_tokens else _FALLBACK_MAX_TOKENS
+
+
+class _Translator:
+    """Upstream stream items -> IR events -> the face's stream payloads."""
+
+    __slots__ = ("_decoder", "_encoder", "has_content")
+
+    def __init__(self, decoder: StreamDecoder[Any], encoder: StreamEncoder) -> None:
+        self._decoder = decoder
+        self._encoder = encoder
+        self.has_content = False
+
+    def feed(self, item: Any) -> list[dict[str, Any]]:
+        return self._encode(self._decoder.feed(item))
+
+    def end(self) -> list[dict[str, Any]]:
+        return self._encode(self._decoder.end())
+
+    def _encode(self, events: list[ir.StreamEvent]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for event in events:
+            if not self.has_content and not isinstance(event, (ir.MessageStart, ir.UsageUpdate)):
+                self.has_content = True
+            out.extend(self._encoder.encode(event))
+        return out

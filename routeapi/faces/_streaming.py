@@ -1,0 +1,201 @@
+"""Streams handed to callers. Opening one runs inside the router, so failures before the first content are retried
+and fall back like any other attempt; once content has reached the caller, a failure raises
+:class:`StreamInterrupted` and a stream that ends without its terminator is never a normal end."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from .. import errors
+from .._route import RouteInfo, attach
+from ..adapters.base import AsyncRawStream, RawStream
+from ..errors import RouteError, StreamInterrupted
+from ._exchange import StreamTranslator
+
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class Opened:
+    """A stream whose first content has arrived (``buffered``), ready to hand to the caller."""
+
+    buffered: list[dict[str, Any]]
+    items: Iterator[Any]
+    raw: RawStream[Any]
+    translator: StreamTranslator
+
+
+@dataclass(slots=True)
+class AsyncOpened:
+    buffered: list[dict[str, Any]]
+    items: AsyncIterator[Any]
+    raw: AsyncRawStream[Any]
+    translator: StreamTranslator
+
+
+def open_stream(raw: RawStream[Any], translator: StreamTranslator) -> Opened:
+    items = iter(raw)
+    buffered: list[dict[str, Any]] = []
+    try:
+        while not translator.has_content:
+            item = next(items, _END)
+            if item is _END:
+                buffered.extend(translator.end())
+                break
+            buffered.extend(translator.feed(item))
+    except BaseException as error:
+        raw.close()
+        raise _before_content(error) from error
+    return Opened(buffered, items, raw, translator)
+
+
+async def aopen_stream(raw: AsyncRawStream[Any], translator: StreamTranslator) -> AsyncOpened:
+    items = aiter(raw)
+    buffered: list[dict[str, Any]] = []
+    try:
+        while not translator.has_content:
+            item = await anext(items, _END)
+            if item is _END:
+                buffered.extend(translator.end())
+                break
+            buffered.extend(translator.feed(item))
+    except BaseException as error:
+        await raw.aclose()
+        raise _before_content(error) from error
+    return AsyncOpened(buffered, items, raw, translator)
+
+
+_END: Any = object()
+
+
+def _before_content(error: BaseException) -> BaseException:
+    # Nothing reached the caller yet, so a broken stream is just a failed attempt: make it retryable.
+    if isinstance(error, StreamInterrupted):
+        return errors.ConnectionError(f"the upstream stream broke before any content: {error.message}")
+    return error
+
+
+def _interrupted(error: BaseException, route: RouteInfo) -> StreamInterrupted:
+    if isinstance(error, StreamInterrupted):
+        interrupted = error
+    else:
+        reason = error.message if isinstance(error, RouteError) else type(error).__name__
+        interrupted = StreamInterrupted(f"the stream broke after content was delivered: {reason}")
+    interrupted.provider = interrupted.provider or route.provider
+    interrupted.model = interrupted.model or route.model
+    interrupted.request_id = interrupted.request_id or route.request_id
+    interrupted.upstream_request_id = interrupted.upstream_request_id or route.upstream_request_id
+    return interrupted
+
+
+class _ResponseHandle:
+    """Stands in for the HTTP response the vendor SDKs' stream helpers hold (``raw_stream.response``): they close it
+    and read request IDs from its headers."""
+
+    def __init__(self, stream: Stream[Any] | AsyncStream[Any]) -> None:
+        self._stream = stream
+        upstream_id = stream.route.upstream_request_id or ""
+        self.headers = {"request-id": upstream_id, "x-request-id": upstream_id}
+
+    def close(self) -> None:
+        stream = self._stream
+        if isinstance(stream, Stream):
+            stream.close()
+
+    async def aclose(self) -> None:
+        stream = self._stream
+        if isinstance(stream, AsyncStream):
+            await stream.close()
+
+
+class Stream(Generic[_T]):
+    """An iterator of the face's chunk type; also a context manager. ``close()`` closes the upstream connection."""
+
+    def __init__(self, opened: Opened, make: Callable[[dict[str, Any]], _T], route: RouteInfo) -> None:
+        self._opened = opened
+        self._make = make
+        self.route = route
+        attach(self, route)
+        self._iterator = self._iterate()
+        self.response = _ResponseHandle(self)
+
+    def _iterate(self) -> Generator[_T, None, None]:
+        opened, make = self._opened, self._make
+        try:
+            for payload in opened.buffered:
+                yield make(payload)
+            for item in opened.items:
+                for payload in opened.translator.feed(item):
+                    yield make(payload)
+            for payload in opened.translator.end():
+                yield make(payload)
+        except (RouteError, OSError) as error:
+            raise _interrupted(error, self.route) from error
+        finally:
+            opened.raw.close()
+
+    def __iter__(self) -> Iterator[_T]:
+        return self._iterator
+
+    def __next__(self) -> _T:
+        return next(self._iterator)
+
+    def close(self) -> None:
+        self._iterator.close()
+        self._opened.raw.close()
+
+    def __enter__(self) -> Stream[_T]:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncStream(Generic[_T]):
+    """The async twin of :class:`Stream`."""
+
+    def __init__(self, opened: AsyncOpened, make: Callable[[dict[str, Any]], _T], route: RouteInfo) -> None:
+        self._opened = opened
+        self._make = make
+        self.route = route
+        attach(self, route)
+        self._iterator = self._iterate()
+        self.response = _ResponseHandle(self)
+
+    async def _iterate(self) -> AsyncGenerator[_T, None]:
+        opened, make = self._opened, self._make
+        try:
+            for payload in opened.buffered:
+                yield make(payload)
+            async for item in opened.items:
+                for payload in opened.translator.feed(item):
+                    yield make(payload)
+            for payload in opened.translator.end():
+                yield make(payload)
+        except (RouteError, OSError) as error:
+            raise _interrupted(error, self.route) from error
+        finally:
+            await opened.raw.aclose()
+
+    def __aiter__(self) -> AsyncIterator[_T]:
+        return self._iterator
+
+    async def __anext__(self) -> _T:
+        return await anext(self._iterator)
+
+    async def close(self) -> None:
+        await self._iterator.aclose()
+        await self._opened.raw.aclose()
+
+    async def __aenter__(self) -> AsyncStream[_T]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

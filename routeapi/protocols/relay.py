@@ -1,0 +1,91 @@
+"""Same-protocol stream relays: pass each upstream event on as parsed JSON, checking only what must be checked —
+in-stream errors, malformed events, and whether the protocol's terminator arrived. No IR round trip."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from ..errors import ProtocolError, StreamInterrupted
+from .sse import SSEEvent
+
+
+class OpenAIChatRelay:
+    """Chat Completions chunks. ``[DONE]`` ends the stream; a chunk with a top-level ``error`` is an error."""
+
+    __slots__ = ("done", "has_content")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.has_content = False
+
+    def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
+        data = item.data
+        if data.startswith("[DONE]"):
+            self.done = True
+            return []
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise ProtocolError(f"upstream sent a malformed stream event: {data[:80]!r}") from None
+        if not isinstance(chunk, dict):
+            raise ProtocolError(f"upstream sent a stream event that is not a JSON object: {data[:80]!r}")
+        chunk = cast("dict[str, Any]", chunk)
+        if "error" in chunk:
+            from .openai_chat import error_from_body
+
+            raise error_from_body(200, chunk, {})
+        if not self.has_content:
+            self.has_content = _has_content(chunk)
+        return [chunk]
+
+    def end(self) -> list[dict[str, Any]]:
+        if not self.done:
+            raise StreamInterrupted("the upstream stream ended without its [DONE] terminator")
+        return []
+
+
+def _has_content(chunk: dict[str, Any]) -> bool:
+    if chunk.get("usage"):
+        return True
+    for choice in cast("list[dict[str, Any]]", chunk.get("choices") or []):
+        delta: dict[str, Any] = choice.get("delta") or {}
+        if choice.get("finish_reason") or delta.get("content") or delta.get("tool_calls") or delta.get("refusal"):
+            return True
+    return False
+
+
+class AnthropicRelay:
+    """Messages events. ``message_stop`` ends the stream; ``ping`` is dropped (as the SDK does); ``error`` raises."""
+
+    __slots__ = ("done", "has_content")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.has_content = False
+
+    def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
+        name = item.event
+        if name is None or name == "ping" or not item.data:
+            return []
+        try:
+            event = json.loads(item.data)
+        except ValueError:
+            raise ProtocolError(f"upstream sent a malformed stream event: {item.data[:80]!r}") from None
+        if not isinstance(event, dict):
+            raise ProtocolError(f"upstream sent a stream event that is not a JSON object: {item.data[:80]!r}")
+        event = cast("dict[str, Any]", event)
+        if name == "error":
+            from .anthropic_messages import error_from_body
+
+            raise error_from_body(200, event, {})
+        if name == "message_stop":
+            self.done = True
+        elif name != "message_start":
+            self.has_content = True
+        return [event]
+
+    def end(self) -> list[dict[str, Any]]:
+        if not self.done:
+            raise StreamInterrupted("the upstream stream ended without its message_stop event")
+        return []
