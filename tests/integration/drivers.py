@@ -1,0 +1,336 @@
+"""Face drivers and upstream probes for the protocol matrix.
+
+A face driver speaks one face's own shapes (messages, tools, results) and reads the answer back into a neutral
+:class:`Answer`; an upstream probe reads what a fake upstream received in that vendor's shapes. Together they let one
+test table run over every face x provider route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from routeapi import AsyncRouteClient, RouteClient
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+PNG_B64 = base64.b64encode(PNG).decode()
+
+WEATHER_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+TIME_SCHEMA = {"type": "object", "properties": {"timezone": {"type": "string"}}}
+
+
+@dataclass
+class Call:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class Answer:
+    """A face's answer in neutral terms."""
+
+    text: str
+    calls: list[Call]
+    finish: str  # neutral: stop, length, tool_calls, content_filter, stop_sequence
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_read_tokens: int | None = None
+    raw: Any = None
+
+
+class FaceDriver:
+    name: str
+
+    def __init__(self, client: RouteClient | AsyncRouteClient) -> None:
+        self.client = client
+        self.is_async = isinstance(client, AsyncRouteClient)
+
+    async def run(self, sync_fn: Any, async_fn: Any) -> Any:
+        if self.is_async:
+            return await async_fn()
+        return await asyncio.to_thread(sync_fn)
+
+    async def aclose(self) -> None:
+        if isinstance(self.client, AsyncRouteClient):
+            await self.client.aclose()
+        else:
+            self.client.close()
+
+
+class OpenAIFace(FaceDriver):
+    name = "openai"
+    FINISH: ClassVar[dict[str, str]] = {
+        "stop": "stop",
+        "length": "length",
+        "tool_calls": "tool_calls",
+        "content_filter": "content_filter",
+    }
+
+    def tools(self) -> list[dict[str, Any]]:
+        return [
+            {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_SCHEMA}},
+            {"type": "function", "function": {"name": "get_time", "parameters": TIME_SCHEMA}},
+        ]
+
+    def user(self, text: str) -> list[dict[str, Any]]:
+        return [{"role": "user", "content": text}]
+
+    def image_messages(self) -> list[dict[str, Any]]:
+        url = f"data:image/png;base64,{PNG_B64}"
+        return [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": url}},
+                ],
+            }
+        ]
+
+    def tool_result_messages(self) -> list[dict[str, Any]]:
+        return [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Weather and time in Paris?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_A",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    },
+                    {"id": "call_B", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_A", "content": "sunny"},
+            {"role": "tool", "tool_call_id": "call_B", "content": "noon"},
+        ]
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "response_format": {"type": "json_schema", "json_schema": {"name": "weather", "schema": WEATHER_SCHEMA}}
+        }
+
+    def answer(self, completion: Any) -> Answer:
+        message = completion.choices[0].message
+        calls = [Call(c.id, c.function.name, json.loads(c.function.arguments)) for c in message.tool_calls or []]
+        usage = completion.usage
+        cached = usage.prompt_tokens_details.cached_tokens if usage and usage.prompt_tokens_details else None
+        return Answer(
+            message.content or "",
+            calls,
+            completion.choices[0].finish_reason,
+            usage.prompt_tokens if usage else None,
+            usage.completion_tokens if usage else None,
+            cached,
+            completion,
+        )
+
+    async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Answer:
+        completions = self.client.chat.completions
+        return self.answer(
+            await self.run(
+                lambda: completions.create(model=model, messages=messages, **params),
+                lambda: completions.create(model=model, messages=messages, **params),
+            )
+        )
+
+    async def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Answer:
+        """Through the openai SDK's own stream helper, which checks chunk order and accumulates tool calls."""
+        params.setdefault("stream_options", {"include_usage": True})
+        completions = self.client.chat.completions
+
+        def sync() -> Any:
+            with completions.stream(model=model, messages=messages, **params) as stream:
+                for _ in stream:
+                    pass
+                return stream.get_final_completion()
+
+        async def async_() -> Any:
+            async with completions.stream(model=model, messages=messages, **params) as stream:
+                async for _ in stream:
+                    pass
+                return await stream.get_final_completion()
+
+        return self.answer(await self.run(sync, async_))
+
+
+class AnthropicFace(FaceDriver):
+    name = "anthropic"
+    FINISH: ClassVar[dict[str, str]] = {
+        "end_turn": "stop",
+        "max_tokens": "length",
+        "tool_use": "tool_calls",
+        "refusal": "content_filter",
+        "stop_sequence": "stop_sequence",
+    }
+
+    def tools(self) -> list[dict[str, Any]]:
+        return [
+            {"name": "get_weather", "input_schema": WEATHER_SCHEMA},
+            {"name": "get_time", "input_schema": TIME_SCHEMA},
+        ]
+
+    def user(self, text: str) -> list[dict[str, Any]]:
+        return [{"role": "user", "content": text}]
+
+    def image_messages(self) -> list[dict[str, Any]]:
+        source = {"type": "base64", "media_type": "image/png", "data": PNG_B64}
+        return [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "What is this?"}, {"type": "image", "source": source}],
+            }
+        ]
+
+    def tool_result_messages(self) -> list[dict[str, Any]]:
+        return [
+            {"role": "user", "content": "Weather and time in Paris?"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "call_A", "name": "get_weather", "input": {"city": "Paris"}},
+                    {"type": "tool_use", "id": "call_B", "name": "get_time", "input": {}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "call_A", "content": "sunny"},
+                    {"type": "tool_result", "tool_use_id": "call_B", "content": "noon"},
+                ],
+            },
+        ]
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"output_config": {"format": {"type": "json_schema", "schema": WEATHER_SCHEMA}}}
+
+    def answer(self, message: Any) -> Answer:
+        text = "".join(b.text for b in message.content if b.type == "text")
+        calls = [Call(b.id, b.name, b.input) for b in message.content if b.type == "tool_use"]
+        usage = message.usage
+        total_input = (
+            usage.input_tokens + (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+        )
+        return Answer(
+            text,
+            calls,
+            self.FINISH[message.stop_reason],
+            total_input,
+            usage.output_tokens,
+            usage.cache_read_input_tokens,
+            message,
+        )
+
+    async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Answer:
+        params.setdefault("max_tokens", 256)
+        api = self.client.messages
+        return self.answer(
+            await self.run(
+                lambda: api.create(model=model, messages=messages, **params),
+                lambda: api.create(model=model, messages=messages, **params),
+            )
+        )
+
+    async def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Answer:
+        """Through the anthropic SDK's own ``messages.stream()`` helper and its accumulator."""
+        params.setdefault("max_tokens", 256)
+        api = self.client.messages
+
+        def sync() -> Any:
+            with api.stream(model=model, messages=messages, **params) as stream:
+                return stream.get_final_message()
+
+        async def async_() -> Any:
+            async with api.stream(model=model, messages=messages, **params) as stream:
+                return await stream.get_final_message()
+
+        return self.answer(await self.run(sync, async_))
+
+
+FACES: dict[str, type[OpenAIFace] | type[AnthropicFace]] = {"openai": OpenAIFace, "anthropic": AnthropicFace}
+
+
+class OpenAIProbe:
+    """Reads what the fake OpenAI upstream received."""
+
+    @staticmethod
+    def tool_names(body: dict[str, Any]) -> list[str]:
+        return [t["function"]["name"] for t in body.get("tools", [])]
+
+    @staticmethod
+    def tool_result_ids(body: dict[str, Any]) -> list[str]:
+        return [m["tool_call_id"] for m in body["messages"] if m["role"] == "tool"]
+
+    @staticmethod
+    def tool_call_ids(body: dict[str, Any]) -> list[str]:
+        return [c["id"] for m in body["messages"] if m["role"] == "assistant" for c in m.get("tool_calls") or []]
+
+    @staticmethod
+    def image_bytes(body: dict[str, Any]) -> bytes | None:
+        for message in body["messages"]:
+            for part in message["content"] if isinstance(message.get("content"), list) else []:
+                if part.get("type") == "image_url":
+                    return base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
+        return None
+
+    @staticmethod
+    def schema(body: dict[str, Any]) -> Any:
+        return body["response_format"]["json_schema"]["schema"]
+
+    @staticmethod
+    def system_text(body: dict[str, Any]) -> str:
+        return "".join(m["content"] for m in body["messages"] if m["role"] in ("system", "developer"))
+
+
+class AnthropicProbe:
+    @staticmethod
+    def tool_names(body: dict[str, Any]) -> list[str]:
+        return [t["name"] for t in body.get("tools", [])]
+
+    @staticmethod
+    def tool_result_ids(body: dict[str, Any]) -> list[str]:
+        return [
+            b["tool_use_id"]
+            for m in body["messages"]
+            if isinstance(m["content"], list)
+            for b in m["content"]
+            if b["type"] == "tool_result"
+        ]
+
+    @staticmethod
+    def tool_call_ids(body: dict[str, Any]) -> list[str]:
+        return [
+            b["id"]
+            for m in body["messages"]
+            if isinstance(m["content"], list)
+            for b in m["content"]
+            if b["type"] == "tool_use"
+        ]
+
+    @staticmethod
+    def image_bytes(body: dict[str, Any]) -> bytes | None:
+        for message in body["messages"]:
+            for block in message["content"] if isinstance(message["content"], list) else []:
+                if block["type"] == "image":
+                    return base64.b64decode(block["source"]["data"])
+        return None
+
+    @staticmethod
+    def schema(body: dict[str, Any]) -> Any:
+        return body["output_config"]["format"]["schema"]
+
+    @staticmethod
+    def system_text(body: dict[str, Any]) -> str:
+        system = body.get("system", "")
+        return system if isinstance(system, str) else "".join(b["text"] for b in system)
+
+
+PROBES: dict[str, type[OpenAIProbe] | type[AnthropicProbe]] = {"openai": OpenAIProbe, "anthropic": AnthropicProbe}
