@@ -12,6 +12,8 @@ from importlib import resources
 class ModelInfo:
     context_window: int | None = None
     max_output_tokens: int | None = None
+    json_schema: bool = True
+    """Whether the model has a native JSON-schema output mechanism (else routeapi emulates it with a forced tool)."""
 
 
 @cache

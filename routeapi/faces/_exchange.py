@@ -6,6 +6,7 @@ Different protocols: face codec -> IR -> target codec, and back; every adaptatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from ..catalog.models import lookup
 from ..protocols.base import StreamDecoder, StreamEncoder
 from ..protocols.registry import get_codec, stream_decoder, stream_encoder
 from ..protocols.relay import AnthropicRelay, OpenAIChatRelay
+from ..protocols.structured_output import ForcedToolUnwrapper, as_forced_tool, unwrap_forced_tool
 from ..routing.targets import Target
 
 
@@ -39,6 +41,8 @@ class Leg:
     body: dict[str, Any]
     adaptations: list[ir.Adaptation]
     same_protocol: bool
+    forced_tool: str | None = None
+    """Set when a json_schema response format is emulated by this forced tool call."""
 
 
 @dataclass(slots=True)
@@ -70,14 +74,21 @@ class Exchange:
                 if target.max_tokens is None:
                     reason = f"{protocol} requires it; used the model's output limit {default}"
                     adaptations.append(ir.Adaptation("max_tokens", "adapted", reason))
+        forced_tool = None
+        if _needs_forced_tool(request, target, protocol):
+            request, forced_tool = as_forced_tool(request)
+            reason = f"{target.model} has no native JSON-schema output; emulated with a forced call of {forced_tool!r}"
+            adaptations.append(ir.Adaptation("response_format", "adapted", reason))
         body, encoded = get_codec(protocol).encode_request(request, model=target.model)
-        return Leg(body, adaptations + encoded, False)
+        return Leg(body, adaptations + encoded, False, forced_tool)
 
     def response(self, leg: Leg, protocol: str, raw: RawResponse) -> dict[str, Any]:
         """The upstream response in the face's protocol."""
         if leg.same_protocol:
             return raw.json()
         response = get_codec(protocol).decode_response(raw.json())
+        if leg.forced_tool is not None:
+            response = unwrap_forced_tool(response, leg.forced_tool)
         response.adaptations = leg.adaptations
         return get_codec(self.face).encode_response(response)
 
@@ -85,10 +96,12 @@ class Exchange:
         if leg.same_protocol:
             return _RELAYS[protocol]()
         options = {"include_usage": include_usage} if self.face == "openai_chat" else {}
-        return _Translator(stream_decoder(protocol), stream_encoder(self.face, **options))
+        unwrap = ForcedToolUnwrapper(leg.forced_tool) if leg.forced_tool is not None else None
+        return _Translator(stream_decoder(protocol), stream_encoder(self.face, **options), unwrap)
 
 
-_REQUIRES_MAX_TOKENS = {"anthropic_messages": "anthropic"}
+_FAMILIES = {"anthropic_messages": "anthropic", "gemini": "gemini", "openai_chat": "openai"}
+_REQUIRES_MAX_TOKENS = {"anthropic_messages"}
 _FALLBACK_MAX_TOKENS = 4096
 
 
@@ -96,21 +109,35 @@ def _default_max_tokens(target: Target, protocol: str) -> int | None:
     """The configured default, else for protocols that require ``max_tokens`` the catalog's output limit."""
     if target.max_tokens is not None:
         return target.max_tokens
-    family = _REQUIRES_MAX_TOKENS.get(protocol)
-    if family is None:
+    if protocol not in _REQUIRES_MAX_TOKENS:
         return None
-    info = lookup(family, target.model)
+    info = lookup(_FAMILIES[protocol], target.model)
     return info.max_output_tokens if info and info.max_output_tokens else _FALLBACK_MAX_TOKENS
 
 
+def _needs_forced_tool(request: ir.Request, target: Target, protocol: str) -> bool:
+    response_format = request.response_format
+    if not isinstance(response_format, ir.ResponseFormat) or response_format.type != "json_schema":
+        return False
+    family = _FAMILIES.get(protocol)
+    info = lookup(family, target.model) if family else None
+    return info is not None and not info.json_schema
+
+
 class _Translator:
-    """Upstream stream items -> IR events -> the face's stream payloads."""
+    """Upstream stream items -> IR events (optionally transformed) -> the face's stream payloads."""
 
-    __slots__ = ("_decoder", "_encoder", "has_content")
+    __slots__ = ("_decoder", "_encoder", "_transform", "has_content")
 
-    def __init__(self, decoder: StreamDecoder[Any], encoder: StreamEncoder) -> None:
+    def __init__(
+        self,
+        decoder: StreamDecoder[Any],
+        encoder: StreamEncoder,
+        transform: Callable[[ir.StreamEvent], ir.StreamEvent] | None = None,
+    ) -> None:
         self._decoder = decoder
         self._encoder = encoder
+        self._transform = transform
         self.has_content = False
 
     def feed(self, item: Any) -> list[dict[str, Any]]:
@@ -121,7 +148,7 @@ class _Translator:
 
     def _encode(self, events: list[ir.StreamEvent]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for event in events:
+        for event in events if self._transform is None else map(self._transform, events):
             if not self.has_content and not isinstance(event, (ir.MessageStart, ir.UsageUpdate)):
                 self.has_content = True
             out.extend(self._encoder.encode(event))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import dataclasses
 import email.utils
 import json
 import re
@@ -37,6 +36,7 @@ from ..errors import (
     UnsupportedFeature,
 )
 from .sse import SSEEvent
+from .structured_output import unwrap_forced_tool
 
 __all__ = [
     "AnthropicMessagesCodec",
@@ -1114,22 +1114,6 @@ def _encode_response(response: ir.Response) -> JSONObject:
         "usage": usage,
         **extras,
     }
-
-
-def unwrap_forced_tool(response: ir.Response, tool_name: str) -> ir.Response:
-    """Undo the forced-tool structured-output emulation: the call of ``tool_name`` becomes a text part holding
-    its JSON arguments, and the finish reason becomes ``stop``. Returns a new response; other calls are kept."""
-    choices: list[ir.Choice] = []
-    for choice in response.choices:
-        forced = [p for p in choice.message.parts if isinstance(p, ir.ToolCallPart) and p.name == tool_name]
-        parts = [ir.TextPart(p.arguments) if p in forced else p for p in choice.message.parts]
-        other_calls = any(isinstance(p, ir.ToolCallPart) for p in parts)
-        finish = choice.finish_reason
-        if forced and finish == "tool_calls" and not other_calls:
-            finish = "stop"
-        message = dataclasses.replace(choice.message, parts=parts)
-        choices.append(dataclasses.replace(choice, message=message, finish_reason=finish))
-    return dataclasses.replace(response, choices=choices)
 
 
 # --------------------------------------------------------------------------------------------------------------

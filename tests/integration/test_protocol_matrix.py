@@ -227,3 +227,37 @@ async def test_n_above_one_to_a_provider_without_it_is_rejected(route: Route) ->
 
     with pytest.raises(errors.UnsupportedFeature, match="n=2"):
         await route.face.create(MODEL, route.face.user("Hi"), n=2)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["plain", "stream"])
+async def test_json_schema_without_native_support_uses_a_forced_tool(
+    fake_anthropic: FakeUpstream, streamed: bool
+) -> None:
+    # claude-3-5-haiku has no native JSON-schema output (catalog): the schema travels as a forced tool call and the
+    # call comes back to the OpenAI face as plain JSON text.
+    fake_anthropic.script(
+        "claude-3-5-haiku-20241022", Reply(tool_calls=[ToolCall("weather", {"city": "Paris"})], chunk_size=4)
+    )
+    client = AsyncRouteClient(
+        providers={"claude": {"type": "anthropic", "base_url": fake_anthropic.base_url, "api_key": "k"}},
+        retry={"max_attempts": 1},
+    )
+    face = OpenAIFace(client)
+    try:
+        call = face.stream if streamed else face.create
+        answer = await call("claude/claude-3-5-haiku-20241022", face.user("Where?"), **face.json_schema())
+    finally:
+        await face.aclose()
+
+    assert json.loads(answer.text) == {"city": "Paris"}
+    assert (answer.calls, answer.finish) == ([], "stop")
+    sent = fake_anthropic.requests[-1].json
+    assert sent["tool_choice"] == {"type": "tool", "name": "weather"}
+    assert [(t["name"], t["input_schema"]) for t in sent["tools"]] == [("weather", WEATHER_SCHEMA)]
+    assert "output_config" not in sent
+    if not streamed:  # the stream helper's final completion is the SDK's own object
+        info = route_info(answer.raw)
+        assert info is not None
+        assert [(a.param, a.action) for a in info.adaptations if a.param == "response_format"] == [
+            ("response_format", "adapted")
+        ]
