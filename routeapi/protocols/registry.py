@@ -22,6 +22,12 @@ _CODECS: dict[str, tuple[str, str, str, str]] = {
         "AnthropicStreamEncoder",
     ),
     "gemini": ("routeapi.protocols.gemini", "GeminiCodec", "GeminiStreamDecoder", "GeminiStreamEncoder"),
+    "bedrock_converse": (
+        "routeapi.protocols.bedrock_converse",
+        "BedrockConverseCodec",
+        "BedrockStreamDecoder",
+        "BedrockStreamEncoder",
+    ),
 }
 _instances: dict[str, Codec] = {}
 
