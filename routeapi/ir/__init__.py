@@ -1,6 +1,7 @@
 """The vendor-neutral model every codec translates to and from. Pure data; no I/O."""
 
 from ._unset import UNSET, Maybe, Unset, is_set
+from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .events import (
     Finish,
     MessageStart,
@@ -38,6 +39,8 @@ __all__ = [
     "Choice",
     "ContentPart",
     "DocumentPart",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
     "Finish",
     "FinishReason",
     "GenerationSettings",
