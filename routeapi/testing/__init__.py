@@ -7,6 +7,20 @@ Point the real vendor SDKs at ``fake.base_url``; script answers with :class:`Rep
 from routeapi.testing._base import FakeUpstream, RecordedRequest
 from routeapi.testing._script import Fault, Reply, ToolCall
 from routeapi.testing.anthropic_fake import FakeAnthropic
+from routeapi.testing.azure_fake import FakeAzureOpenAI
+from routeapi.testing.bedrock_fake import FakeBedrock
+from routeapi.testing.gemini_fake import FakeGemini
 from routeapi.testing.openai_fake import FakeOpenAI
 
-__all__ = ["Fault", "FakeAnthropic", "FakeOpenAI", "FakeUpstream", "RecordedRequest", "Reply", "ToolCall"]
+__all__ = [
+    "Fault",
+    "FakeAnthropic",
+    "FakeAzureOpenAI",
+    "FakeBedrock",
+    "FakeGemini",
+    "FakeOpenAI",
+    "FakeUpstream",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+]

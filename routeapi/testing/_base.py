@@ -24,8 +24,10 @@ from routeapi.testing._script import STREAM_ONLY_FAULTS, Fault, Reply, Step
 
 @dataclass
 class RecordedRequest:
-    """One request as the fake received it. ``finished`` and ``client_disconnected`` are filled in when the
-    response ends (``client_disconnected``: the client closed the connection before the response ended)."""
+    """One request as the fake received it. ``stream``: the fake answers it with a stream (the body's
+    ``"stream": true``, or a streaming path on vendors that stream by path). ``finished`` and
+    ``client_disconnected`` are filled in when the response ends (``client_disconnected``: the client closed the
+    connection before the response ended)."""
 
     method: str
     path: str
@@ -36,13 +38,10 @@ class RecordedRequest:
     model: str | None
     started: float
     request_id: str
+    stream: bool = False
     finished: float | None = None
     client_disconnected: bool = False
     _ended: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
-
-    @property
-    def stream(self) -> bool:
-        return self.param("stream") is True
 
     def param(self, name: str) -> Any:
         """A top-level field of the JSON body; None when absent or when the body is not a JSON object."""
@@ -65,7 +64,8 @@ class Endpoint:
     """How a fake answers one (method, path).
 
     ``render`` builds the JSON body of a reply. ``render_stream`` (streaming endpoints only) builds the wire
-    events of a streamed reply, each a complete SSE event, the last one being the protocol terminator.
+    events of a streamed reply, each a complete event (an SSE event, or a binary frame), the last one being
+    the protocol terminator.
     A ``scripted`` endpoint consumes the model's script steps; others always answer with ``render``.
     The int passed to renderers is the request's sequence number, for ids.
     """
@@ -86,6 +86,7 @@ class FakeUpstream(ABC):
     vendor: ClassVar[str]
     request_id_header: ClassVar[str]
     base_path: ClassVar[str] = ""
+    stream_content_type: ClassVar[str] = "text/event-stream; charset=utf-8"
 
     def __init__(self, api_key: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.api_key = api_key
@@ -187,7 +188,19 @@ class FakeUpstream(ABC):
 
     @abstractmethod
     def _malformed_event(self) -> bytes:
-        """An SSE event whose JSON is broken."""
+        """An event the client cannot parse (for SSE: an event whose JSON is broken)."""
+
+    def _error_headers(self, status: int, error_type: str | None) -> dict[str, str]:
+        """Extra headers of an error response, for vendors that name the error in a header."""
+        return {}
+
+    def _auth_problem(self, key: str | None) -> tuple[int, str, str | None] | None:
+        """Why the presented key is refused, as (status, message, error type), or None to accept it."""
+        if key is None:
+            return 401, "No API key provided.", None
+        if self.api_key is not None and key != self.api_key:
+            return 401, "Incorrect API key provided.", None
+        return None
 
     def _validate(self, request: RecordedRequest) -> str | None:
         """A reason to answer 400 before scripts run (beyond missing required fields), or None."""
@@ -197,6 +210,34 @@ class FakeUpstream(ABC):
         fields = as_object(body)
         model = fields.get("model") if fields is not None else None
         return model if isinstance(model, str) else None
+
+    def _is_stream(self, request: HTTPRequest, body: Any) -> bool:
+        """Whether to answer with a stream; vendors that stream by path override this."""
+        fields = as_object(body)
+        return fields is not None and fields.get("stream") is True
+
+    def _request_key(self, request: RecordedRequest) -> str | None:
+        """The API key ``request`` carries; override for vendors that also accept it outside the headers."""
+        return self._presented_key(request.headers)
+
+    def _route(self, request: RecordedRequest) -> Endpoint | None:
+        """The endpoint serving ``request``, or None for a 404; override when the query string matters."""
+        return self._endpoint(request.method, request.path)
+
+    def _stream_content_type(self, request: RecordedRequest) -> str:
+        """The content type of a streamed answer, for vendors whose stream format depends on the request."""
+        return self.stream_content_type
+
+    def _frame_stream(self, request: RecordedRequest, events: Sequence[bytes], *, complete: bool) -> list[bytes]:
+        """The body chunks carrying ``events`` (from the renderers and the fault hooks): by default the events
+        themselves. ``complete`` is False when a fault ends the answer early."""
+        return list(events)
+
+    async def _send_blocked(
+        self, exchange: HTTPExchange, request: RecordedRequest, fault: Fault, sequence: int, streaming: bool
+    ) -> None:
+        """Answer ``Fault.blocked`` (the safety system refused the prompt): by default a 400 in the vendor's shape."""
+        await self._send_error(exchange, request, 400, blocked_message(fault))
 
     def _default_reply(self) -> Reply:
         return Reply(f"Hello from fake {self.vendor}!")
@@ -227,20 +268,19 @@ class FakeUpstream(ABC):
                 model=self._model_of(request, body),
                 started=time.monotonic(),
                 request_id=f"req_{sequence}",
+                stream=self._is_stream(request, body),
             )
             self._requests.append(record)
             self._records_changed.notify_all()
         return record, sequence
 
     async def _answer(self, exchange: HTTPExchange, record: RecordedRequest, sequence: int) -> None:
-        key = self._presented_key(record.headers)
-        if key is None:
-            await self._send_error(exchange, record, 401, "No API key provided.")
+        refusal = self._auth_problem(self._request_key(record))
+        if refusal is not None:
+            status, message, error_type = refusal
+            await self._send_error(exchange, record, status, message, error_type)
             return
-        if self.api_key is not None and key != self.api_key:
-            await self._send_error(exchange, record, 401, "Incorrect API key provided.")
-            return
-        endpoint = self._endpoint(record.method, record.path)
+        endpoint = self._route(record)
         if endpoint is None:
             await self._send_error(exchange, record, 404, f"Unknown endpoint: {record.method} {record.path}")
             return
@@ -288,6 +328,8 @@ class FakeUpstream(ABC):
                 await self._run_step(step.then, exchange, record, sequence, endpoint)
         elif step.kind == "reset":
             exchange.abort()
+        elif step.kind == "blocked":
+            await self._send_blocked(exchange, record, step, sequence, streaming)
         elif step.kind == "stall" and not streaming:
             await exchange.wait_connection_lost()
         elif step.kind in STREAM_ONLY_FAULTS and not streaming:
@@ -301,15 +343,16 @@ class FakeUpstream(ABC):
     ) -> None:
         head, rest = events[: fault.after_events], events[fault.after_events :]
         if fault.kind == "stall":
-            await self._send_events(exchange, record, head, end=False)
+            await self._send_events(exchange, record, head, end=False, complete=False)
             await exchange.wait_connection_lost()
         elif fault.kind == "cut":
-            await self._send_events(exchange, record, events[: min(fault.after_events, len(events) - 1)], end=True)
+            kept = events[: min(fault.after_events, len(events) - 1)]
+            await self._send_events(exchange, record, kept, end=True, complete=False)
         elif fault.kind == "malformed":
             await self._send_events(exchange, record, [*head, self._malformed_event(), *rest], end=True)
         else:
             error = self._stream_error_event(fault.error_type or "api_error", fault.message)
-            await self._send_events(exchange, record, [*head, error], end=True)
+            await self._send_events(exchange, record, [*head, error], end=True, complete=False)
 
     def _events(self, endpoint: Endpoint, reply: Reply, record: RecordedRequest, sequence: int) -> list[bytes]:
         assert endpoint.render_stream is not None
@@ -334,9 +377,12 @@ class FakeUpstream(ABC):
         payload = json.dumps(body, ensure_ascii=False).encode()
         await exchange.respond(status, {**self._headers(record, "application/json"), **headers}, payload)
 
-    async def _send_error(self, exchange: HTTPExchange, record: RecordedRequest, status: int, message: str) -> None:
-        body = self._error_body(status, message, None)
-        await self._send_json_with(exchange, record, status, body, {"x-should-retry": "false"})
+    async def _send_error(
+        self, exchange: HTTPExchange, record: RecordedRequest, status: int, message: str, error_type: str | None = None
+    ) -> None:
+        body = self._error_body(status, message, error_type)
+        headers = {"x-should-retry": "false", **self._error_headers(status, error_type)}
+        await self._send_json_with(exchange, record, status, body, headers)
 
     async def _send_fault_status(self, exchange: HTTPExchange, record: RecordedRequest, fault: Fault) -> None:
         headers = {"x-should-retry": "false", **(fault.headers or {})}
@@ -347,15 +393,22 @@ class FakeUpstream(ABC):
         body = fault.body
         if body is None:
             body = self._error_body(fault.status_code, fault.message, fault.error_type)
+        headers = {**self._error_headers(fault.status_code, fault.error_type), **headers}
         await self._send_json_with(exchange, record, fault.status_code, body, headers)
 
     async def _send_events(
-        self, exchange: HTTPExchange, record: RecordedRequest, events: Sequence[bytes], *, end: bool
+        self,
+        exchange: HTTPExchange,
+        record: RecordedRequest,
+        events: Sequence[bytes],
+        *,
+        end: bool,
+        complete: bool = True,
     ) -> None:
-        headers = {**self._headers(record, "text/event-stream; charset=utf-8"), "cache-control": "no-cache"}
+        headers = {**self._headers(record, self._stream_content_type(record)), "cache-control": "no-cache"}
         await exchange.start_stream(200, headers)
-        for event in events:
-            await exchange.send_chunk(event)
+        for chunk in self._frame_stream(record, events, complete=complete):
+            await exchange.send_chunk(chunk)
         if end:
             await exchange.end_stream()
 
@@ -369,6 +422,11 @@ def _checked_steps(steps: Sequence[Step]) -> list[Step]:
         if isinstance(step, Fault) and step.kind == "delay" and step.then is None:
             raise ValueError("Fault.delay needs a `then` step")
     return list(steps)
+
+
+def blocked_message(fault: Fault) -> str:
+    """The error text of a ``Fault.blocked``: the script's message, else a neutral one naming the reason."""
+    return fault.message or f"The prompt was blocked by the provider's safety system (reason: {fault.reason})."
 
 
 def as_object(value: Any) -> dict[str, Any] | None:

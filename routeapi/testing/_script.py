@@ -14,7 +14,7 @@ from typing import Any, Literal, Union
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "stop_sequence"]
 FINISH_REASONS: tuple[FinishReason, ...] = ("stop", "length", "tool_calls", "content_filter", "stop_sequence")
 
-FaultKind = Literal["status", "delay", "reset", "stall", "cut", "malformed", "stream_error"]
+FaultKind = Literal["status", "delay", "reset", "stall", "cut", "malformed", "stream_error", "blocked"]
 STREAM_ONLY_FAULTS: frozenset[FaultKind] = frozenset({"stall", "cut", "malformed", "stream_error"})
 
 
@@ -128,6 +128,7 @@ class Fault:
     seconds: float = 0.0
     after_events: int = 0
     then: Reply | Fault | None = None
+    reason: str | None = None
 
     @classmethod
     def status(
@@ -182,6 +183,13 @@ class Fault:
     ) -> Fault:
         """Stream: send ``after_events`` events, then the protocol's in-stream error event, then end the body."""
         return cls("stream_error", after_events=after_events, error_type=error_type, message=message, then=then)
+
+    @classmethod
+    def blocked(cls, reason: str = "SAFETY", message: str | None = None) -> Fault:
+        """The provider's safety system blocked the prompt; each fake answers the way its vendor does (an error
+        or an empty, flagged reply). ``reason`` names the cause in Gemini's terms (``SAFETY``, ``JAILBREAK``,
+        ``PROHIBITED_CONTENT``...); ``message``, when given, replaces the vendor's own wording."""
+        return cls("blocked", message=message or "", reason=reason)
 
 
 Step = Union[Reply, Fault]

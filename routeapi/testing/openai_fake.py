@@ -10,8 +10,18 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from routeapi.testing._base import Endpoint, FakeUpstream, JSONObject, RecordedRequest, as_list, as_object, sse_event
-from routeapi.testing._script import Reply, ToolCall
+from routeapi.testing._base import (
+    Endpoint,
+    FakeUpstream,
+    JSONObject,
+    RecordedRequest,
+    as_list,
+    as_object,
+    blocked_message,
+    sse_event,
+)
+from routeapi.testing._http import HTTPExchange
+from routeapi.testing._script import Fault, Reply, ToolCall
 
 _WIRE_FINISH = {
     "stop": "stop",
@@ -30,6 +40,7 @@ class FakeOpenAI(FakeUpstream):
     With ``n`` > 1 (``Reply.n``, else the request's ``n``) every choice carries the reply; streamed choices are
     interleaved chunk by chunk, as the real API does. ``Reply.extra`` is merged into the body (every chunk when
     streaming). Embedding vectors come from :meth:`embedding_for`; their usage is ``Reply.input_tokens``.
+    ``Fault.blocked`` answers 400 with ``code: "content_filter"`` and ``param: "prompt"``, like Azure OpenAI.
     """
 
     vendor: ClassVar[str] = "OpenAI"
@@ -82,6 +93,18 @@ class FakeOpenAI(FakeUpstream):
     def _malformed_event(self) -> bytes:
         return b'data: {"broken\n\n'
 
+    async def _send_blocked(
+        self, exchange: HTTPExchange, request: RecordedRequest, fault: Fault, sequence: int, streaming: bool
+    ) -> None:
+        await self._send_json_with(exchange, request, 400, self._blocked_body(fault), {"x-should-retry": "false"})
+
+    def _blocked_body(self, fault: Fault) -> JSONObject:
+        """The 400 body of a prompt the safety system blocked."""
+        message = blocked_message(fault)
+        return {
+            "error": {"message": message, "type": "invalid_request_error", "param": "prompt", "code": "content_filter"}
+        }
+
     def _validate(self, request: RecordedRequest) -> str | None:
         body: dict[str, Any] = request.json
         if request.path.endswith("/embeddings"):
@@ -118,6 +141,12 @@ class FakeOpenAI(FakeUpstream):
         }
 
     def _render_completion_stream(self, reply: Reply, request: RecordedRequest, sequence: int) -> list[bytes]:
+        events = [sse_event(chunk) for chunk in self._completion_chunks(reply, request, sequence)]
+        events.append(b"data: [DONE]\n\n")
+        return events
+
+    def _completion_chunks(self, reply: Reply, request: RecordedRequest, sequence: int) -> list[JSONObject]:
+        """The chunk objects of a streamed completion, before SSE framing; the usage chunk last when asked for."""
         options = as_object(request.param("stream_options")) or {}
         include_usage = options.get("include_usage") is True
         envelope: JSONObject = {
@@ -128,17 +157,16 @@ class FakeOpenAI(FakeUpstream):
             "system_fingerprint": "fp_fake",
         }
 
-        def chunk(choices: list[JSONObject], usage: JSONObject | None = None) -> bytes:
+        def chunk(choices: list[JSONObject], usage: JSONObject | None = None) -> JSONObject:
             usage_field: JSONObject = {"usage": usage} if include_usage else {}
-            return sse_event({**envelope, "choices": choices, **usage_field, **reply.extra})
+            return {**envelope, "choices": choices, **usage_field, **reply.extra}
 
         per_choice = [_choice_deltas(reply, index, sequence) for index in range(_choice_count(reply, request))]
         # Interleave the choices chunk by chunk, so clients must merge by `index`.
-        events = [chunk([deltas[step]]) for step in range(len(per_choice[0])) for deltas in per_choice]
+        chunks = [chunk([deltas[step]]) for step in range(len(per_choice[0])) for deltas in per_choice]
         if include_usage:
-            events.append(chunk([], _usage(reply)))
-        events.append(b"data: [DONE]\n\n")
-        return events
+            chunks.append(chunk([], _usage(reply)))
+        return chunks
 
     # embeddings and models
 

@@ -425,6 +425,25 @@ async def test_stream_error_async(fake_anthropic: FakeAnthropic, aclient: anthro
     assert caught.value.body == {"type": "error", "error": {"type": "api_error", "message": "Internal"}}
 
 
+def test_blocked_prompt_is_an_invalid_request(fake_anthropic: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    fake_anthropic.script(MODEL, Fault.blocked("PROHIBITED_CONTENT"))
+
+    with pytest.raises(anthropic.BadRequestError) as plain:
+        client.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES)
+    with pytest.raises(anthropic.BadRequestError) as streamed:
+        client.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES, stream=True)
+
+    for caught in (plain, streamed):
+        assert caught.value.status_code == 400
+        assert caught.value.body == {
+            "type": "error",
+            "error": {
+                "type": "invalid_request_error",
+                "message": "The prompt was blocked by the provider's safety system (reason: PROHIBITED_CONTENT).",
+            },
+        }
+
+
 def test_stream_faults_answer_non_stream_requests_with_their_reply(
     fake_anthropic: FakeAnthropic, client: anthropic.Anthropic
 ) -> None:

@@ -504,6 +504,24 @@ def test_status_fault_with_a_raw_body(fake_openai: FakeOpenAI, client: openai.Op
     assert caught.value.response.content == page
 
 
+def test_blocked_prompt_is_a_content_filter_error(fake_openai: FakeOpenAI, client: openai.OpenAI) -> None:
+    fake_openai.script(MODEL, Fault.blocked(), Fault.blocked(message="No."))
+
+    with pytest.raises(openai.BadRequestError) as plain:
+        client.chat.completions.create(model=MODEL, messages=MESSAGES)
+    with pytest.raises(openai.BadRequestError) as streamed:
+        client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
+
+    assert plain.value.status_code == 400
+    assert plain.value.code == "content_filter"
+    expected = {"type": "invalid_request_error", "param": "prompt", "code": "content_filter"}
+    assert plain.value.body == {
+        "message": "The prompt was blocked by the provider's safety system (reason: SAFETY).",
+        **expected,
+    }
+    assert streamed.value.body == {"message": "No.", **expected}
+
+
 # --- auth ---
 
 
