@@ -10,6 +10,7 @@ from typing import Any
 from .config import RouteConfig, build, load_file, resolve_provider
 from .faces._calls import Caller
 from .faces.anthropic import AsyncMessages, Messages
+from .faces.gemini import Aio, AsyncModels, Models
 from .faces.openai import AsyncChat, Chat
 
 
@@ -53,12 +54,15 @@ class _BaseClient:
 
 
 class RouteClient(_BaseClient):
-    """The synchronous client. Faces: ``chat.completions`` (OpenAI), ``messages`` (Anthropic)."""
+    """The synchronous client. Faces: ``chat.completions`` (OpenAI), ``messages`` (Anthropic), ``models``
+    (Gemini; ``aio.models`` is its async twin, as in google-genai)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chat = Chat(self._caller)
         self.messages = Messages(self._caller)
+        self.models = Models(self._caller)
+        self.aio = Aio(self._caller)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> RouteClient:
@@ -84,6 +88,8 @@ class AsyncRouteClient(_BaseClient):
         super().__init__(**kwargs)
         self.chat = AsyncChat(self._caller)
         self.messages = AsyncMessages(self._caller)
+        self.models = AsyncModels(self._caller)
+        self.aio = Aio(self._caller)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> AsyncRouteClient:

@@ -19,6 +19,8 @@ class CallOptions:
     request_id: str
     timeout: float | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: {})
+    model: str = ""
+    """The upstream model name, for protocols that put it in the URL rather than the body (Gemini, Bedrock)."""
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._route import RouteInfo
@@ -54,7 +54,7 @@ class Caller:
         def attempt(target: Target) -> dict[str, Any]:
             adapter = self.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol)
-            raw = adapter.send(operation, leg.body, options)
+            raw = adapter.send(operation, leg.body, replace(options, model=target.model))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
             return exchange.response(leg, adapter.protocol, raw)
 
@@ -66,7 +66,7 @@ class Caller:
         async def attempt(target: Target) -> dict[str, Any]:
             adapter = self.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol)
-            raw = await adapter.asend(operation, leg.body, options)
+            raw = await adapter.asend(operation, leg.body, replace(options, model=target.model))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
             return exchange.response(leg, adapter.protocol, raw)
 
@@ -79,8 +79,8 @@ class Caller:
 
         def attempt(target: Target) -> Opened:
             adapter = self.adapters.get(target.provider)
-            leg = exchange.leg(target, adapter.protocol)
-            raw = adapter.stream(operation, leg.body, options)
+            leg = exchange.leg(target, adapter.protocol, stream=True)
+            raw = adapter.stream(operation, leg.body, replace(options, model=target.model))
             opened = open_stream(raw, exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
             return opened
@@ -94,8 +94,8 @@ class Caller:
 
         async def attempt(target: Target) -> AsyncOpened:
             adapter = self.adapters.get(target.provider)
-            leg = exchange.leg(target, adapter.protocol)
-            raw = await adapter.astream(operation, leg.body, options)
+            leg = exchange.leg(target, adapter.protocol, stream=True)
+            raw = await adapter.astream(operation, leg.body, replace(options, model=target.model))
             translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
             opened = await aopen_stream(raw, translator)
             _served(route, target, raw.upstream_request_id, leg.adaptations)

@@ -15,7 +15,7 @@ from ..adapters.base import RawResponse
 from ..catalog.models import lookup
 from ..protocols.base import StreamDecoder, StreamEncoder
 from ..protocols.registry import get_codec, stream_decoder, stream_encoder
-from ..protocols.relay import AnthropicRelay, OpenAIChatRelay
+from ..protocols.relay import AnthropicRelay, GeminiRelay, OpenAIChatRelay
 from ..protocols.structured_output import ForcedToolUnwrapper, as_forced_tool, unwrap_forced_tool
 from ..routing.targets import Target
 
@@ -28,10 +28,12 @@ class StreamTranslator(Protocol):
     def end(self) -> list[dict[str, Any]]: ...
 
 
-_RELAYS: dict[str, type[OpenAIChatRelay | AnthropicRelay]] = {
+_RELAYS: dict[str, type[OpenAIChatRelay | AnthropicRelay | GeminiRelay]] = {
     "openai_chat": OpenAIChatRelay,
     "anthropic_messages": AnthropicRelay,
+    "gemini": GeminiRelay,
 }
+_MODEL_IN_PATH = {"gemini"}  # protocols whose model travels in the URL (the adapter takes it from CallOptions)
 
 
 @dataclass(slots=True)
@@ -59,13 +61,15 @@ class Exchange:
             self._request = get_codec(self.face).decode_request(self.body)
         return self._request
 
-    def leg(self, target: Target, protocol: str) -> Leg:
+    def leg(self, target: Target, protocol: str, *, stream: bool = False) -> Leg:
         if protocol == self.face and protocol in _RELAYS:
-            return Leg({**self.body, "model": target.model}, [], True)
+            body = self.body if protocol in _MODEL_IN_PATH else {**self.body, "model": target.model}
+            return Leg(body, [], True)
         request = self.request()
-        if request.stream and not request.stream_usage:
-            # Translated streams always ask for usage: the caller's protocol may report it even if OpenAI's doesn't.
-            request = replace(request, stream_usage=True)
+        if request.stream != stream or (stream and not request.stream_usage):
+            # The call mode decides (Gemini says it in the URL, not the body), and translated streams always ask
+            # for usage: the caller's protocol may report it even where OpenAI's would not.
+            request = replace(request, stream=stream, stream_usage=stream)
         adaptations: list[ir.Adaptation] = []
         if not ir.is_set(request.settings.max_tokens):
             default = _default_max_tokens(target, protocol)

@@ -1387,6 +1387,7 @@ _ERRORS_BY_CODE: dict[int, type[ProviderError]] = {
     500: ServerError,
     503: Overloaded,
     504: Timeout,
+    529: Overloaded,  # not Google's, but a proxy in front may use it; it means the same everywhere
 }
 _TOKEN_LIMIT = re.compile(
     r"input token count|exceeds the maximum number of tokens|context (length|window)|too many tokens|token limit",
@@ -1450,6 +1451,8 @@ def error_from_body(status: int | None, body: object, headers: Mapping[str, str]
     if kind is None and status_code is not None:
         kind = _ERRORS_BY_CODE.get(status_code) or (BadRequest if 400 <= status_code < 500 else ServerError)
     kind = kind or ServerError
+    if kind is ServerError and status_code in (503, 529):
+        kind = Overloaded
     message = str(error.get("message") or f"Gemini error {status_code or ''}".strip())
     if kind is BadRequest and "API_KEY_INVALID" in _error_reasons(error):
         kind = AuthenticationError

@@ -89,3 +89,33 @@ class AnthropicRelay:
         if not self.done:
             raise StreamInterrupted("the upstream stream ended without its message_stop event")
         return []
+
+
+class GeminiRelay:
+    """generateContent chunks (already parsed). Gemini streams have no terminator: the stream is complete once a
+    candidate carried a ``finishReason`` (or the prompt was blocked)."""
+
+    __slots__ = ("done", "has_content")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.has_content = False
+
+    def feed(self, item: dict[str, Any]) -> list[dict[str, Any]]:
+        if "error" in item:
+            from .gemini import error_from_body
+
+            raise error_from_body(None, item, {})
+        candidates = cast("list[dict[str, Any]]", item.get("candidates") or [])
+        feedback: dict[str, Any] = item.get("promptFeedback") or {}
+        if any(c.get("finishReason") for c in candidates) or feedback.get("blockReason"):
+            self.done = True
+        if not self.has_content:
+            contents: list[dict[str, Any]] = [c.get("content") or {} for c in candidates]
+            self.has_content = self.done or any(content.get("parts") for content in contents)
+        return [item]
+
+    def end(self) -> list[dict[str, Any]]:
+        if not self.done:
+            raise StreamInterrupted("the upstream stream ended before any candidate finished")
+        return []

@@ -255,11 +255,129 @@ class AnthropicFace(FaceDriver):
         return self.answer(await self.run(sync, async_))
 
 
-FACES: dict[str, type[OpenAIFace] | type[AnthropicFace]] = {"openai": OpenAIFace, "anthropic": AnthropicFace}
+class GeminiFace(FaceDriver):
+    """google-genai style: ``contents`` plus a ``config``; the driver folds neutral keywords into the config."""
+
+    name = "gemini"
+    FINISH: ClassVar[dict[str, str]] = {
+        "STOP": "stop",
+        "MAX_TOKENS": "length",
+        "SAFETY": "content_filter",
+        "RECITATION": "content_filter",
+    }
+    _CONFIG_KEYS: ClassVar[dict[str, str]] = {
+        "tools": "tools",
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "top_k": "top_k",
+        "stop": "stop_sequences",
+        "response_mime_type": "response_mime_type",
+        "response_json_schema": "response_json_schema",
+        "candidate_count": "candidate_count",
+    }
+
+    def tools(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "function_declarations": [
+                    {"name": "get_weather", "parameters_json_schema": WEATHER_SCHEMA},
+                    {"name": "get_time", "parameters_json_schema": TIME_SCHEMA},
+                ]
+            }
+        ]
+
+    def user(self, text: str) -> list[dict[str, Any]]:
+        return [{"role": "user", "parts": [{"text": text}]}]
+
+    def image_messages(self) -> list[dict[str, Any]]:
+        image = {"inline_data": {"mime_type": "image/png", "data": PNG}}
+        return [{"role": "user", "parts": [{"text": "What is this?"}, image]}]
+
+    def tool_result_messages(self) -> list[dict[str, Any]]:
+        return [
+            {"role": "user", "parts": [{"text": "Weather and time in Paris?"}]},
+            {
+                "role": "model",
+                "parts": [
+                    {"function_call": {"id": "call_A", "name": "get_weather", "args": {"city": "Paris"}}},
+                    {"function_call": {"id": "call_B", "name": "get_time", "args": {}}},
+                ],
+            },
+            {
+                "role": "user",
+                "parts": [
+                    {"function_response": {"id": "call_A", "name": "get_weather", "response": {"output": "sunny"}}},
+                    {"function_response": {"id": "call_B", "name": "get_time", "response": {"output": "noon"}}},
+                ],
+            },
+        ]
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"response_mime_type": "application/json", "response_json_schema": WEATHER_SCHEMA}
+
+    def _config(self, params: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(params) - set(self._CONFIG_KEYS)
+        if unknown:
+            raise TypeError(f"GeminiFace driver cannot express {sorted(unknown)}")
+        return {self._CONFIG_KEYS[k]: v for k, v in params.items()}
+
+    def answer_from_chunks(self, chunks: list[Any]) -> Answer:
+        text, calls, finish, usage = "", [], "", None
+        for chunk in chunks:
+            for part in chunk.candidates[0].content.parts if chunk.candidates and chunk.candidates[0].content else []:
+                if part.text and not part.thought:
+                    text += part.text
+                if part.function_call:
+                    calls.append(Call(part.function_call.id or "", part.function_call.name, part.function_call.args))
+            if chunk.candidates and chunk.candidates[0].finish_reason:
+                finish = chunk.candidates[0].finish_reason.value
+            usage = chunk.usage_metadata or usage
+        neutral = "tool_calls" if calls and finish == "STOP" else self.FINISH.get(finish, finish)
+        prompt = usage.prompt_token_count if usage else None
+        output = ((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else None
+        cached = usage.cached_content_token_count if usage else None
+        return Answer(text, calls, neutral, prompt, output, cached, chunks[-1] if chunks else None)
+
+    async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Answer:
+        config = self._config(params)
+        models = self.client.models
+        response = await self.run(
+            lambda: models.generate_content(model=model, contents=messages, config=config),
+            lambda: models.generate_content(model=model, contents=messages, config=config),
+        )
+        answer = self.answer_from_chunks([response])
+        answer.raw = response
+        return answer
+
+    async def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Answer:
+        config = self._config(params)
+        models = self.client.models
+
+        def sync() -> list[Any]:
+            return list(models.generate_content_stream(model=model, contents=messages, config=config))
+
+        async def async_() -> list[Any]:
+            stream = await models.generate_content_stream(model=model, contents=messages, config=config)
+            return [chunk async for chunk in stream]
+
+        return self.answer_from_chunks(await self.run(sync, async_))
+
+
+FACES: dict[str, type[OpenAIFace] | type[AnthropicFace] | type[GeminiFace]] = {
+    "openai": OpenAIFace,
+    "anthropic": AnthropicFace,
+    "gemini": GeminiFace,
+}
 
 
 class OpenAIProbe:
     """Reads what the fake OpenAI upstream received."""
+
+    expected_call_keys: ClassVar[list[str]] = ["call_A", "call_B"]
+
+    @staticmethod
+    def param(body: dict[str, Any], name: str) -> Any:
+        return body.get(name, "absent")
 
     @staticmethod
     def tool_names(body: dict[str, Any]) -> list[str]:
@@ -291,6 +409,12 @@ class OpenAIProbe:
 
 
 class AnthropicProbe:
+    expected_call_keys: ClassVar[list[str]] = ["call_A", "call_B"]
+
+    @staticmethod
+    def param(body: dict[str, Any], name: str) -> Any:
+        return body.get(name, "absent")
+
     @staticmethod
     def tool_names(body: dict[str, Any]) -> list[str]:
         return [t["name"] for t in body.get("tools", [])]
@@ -333,4 +457,48 @@ class AnthropicProbe:
         return system if isinstance(system, str) else "".join(b["text"] for b in system)
 
 
-PROBES: dict[str, type[OpenAIProbe] | type[AnthropicProbe]] = {"openai": OpenAIProbe, "anthropic": AnthropicProbe}
+class GeminiProbe:
+    """Gemini has no call ids unless it issued them: calls and results are matched by function name."""
+
+    _SETTINGS: ClassVar[dict[str, str]] = {"temperature": "temperature", "top_p": "topP", "top_k": "topK"}
+
+    @staticmethod
+    def tool_names(body: dict[str, Any]) -> list[str]:
+        return [d["name"] for t in body.get("tools", []) for d in t.get("functionDeclarations", [])]
+
+    @staticmethod
+    def _parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+        return [p for c in body["contents"] for p in c["parts"]]
+
+    @classmethod
+    def tool_call_ids(cls, body: dict[str, Any]) -> list[str]:
+        return [p["functionCall"]["name"] for p in cls._parts(body) if "functionCall" in p]
+
+    @classmethod
+    def tool_result_ids(cls, body: dict[str, Any]) -> list[str]:
+        return [p["functionResponse"]["name"] for p in cls._parts(body) if "functionResponse" in p]
+
+    @classmethod
+    def image_bytes(cls, body: dict[str, Any]) -> bytes | None:
+        for part in cls._parts(body):
+            if "inlineData" in part:  # google-genai sends URL-safe base64, unpadded
+                data: str = part["inlineData"]["data"]
+                return base64.urlsafe_b64decode(data.replace("+", "-").replace("/", "_") + "=" * (-len(data) % 4))
+        return None
+
+    @staticmethod
+    def schema(body: dict[str, Any]) -> Any:
+        return body["generationConfig"]["responseJsonSchema"]
+
+    @classmethod
+    def param(cls, body: dict[str, Any], name: str) -> Any:
+        return body.get("generationConfig", {}).get(cls._SETTINGS[name], "absent")
+
+    expected_call_keys: ClassVar[list[str]] = ["get_weather", "get_time"]
+
+
+PROBES: dict[str, type[OpenAIProbe] | type[AnthropicProbe] | type[GeminiProbe]] = {
+    "openai": OpenAIProbe,
+    "anthropic": AnthropicProbe,
+    "gemini": GeminiProbe,
+}
