@@ -22,6 +22,9 @@ class RouteInfo:
     upstream_request_id: str | None = None
     adaptations: list[Adaptation] = field(default_factory=lambda: [])
     failed_attempts: list[Attempt] = field(default_factory=lambda: [])
+    content_filter: dict[str, Any] | None = None
+    """The provider's content-filter categories when it filtered the answer (translated, non-streamed calls; a
+    same-protocol answer carries them in its own fields)."""
 
 
 def attach(obj: Any, info: RouteInfo) -> None:

@@ -37,6 +37,11 @@ class RawResponse:
             self._json = json.loads(self.content)
         return self._json
 
+    @classmethod
+    def from_data(cls, data: Any, headers: Mapping[str, str], upstream_request_id: str | None = None) -> RawResponse:
+        """A response an SDK has already parsed (boto3 returns dicts, not bytes)."""
+        return cls(b"", headers, upstream_request_id, data)
+
 
 class RawStream(Protocol[_T_co]):
     """Upstream stream items (SSE events, JSON chunks...) in the adapter protocol's form. Closing it closes the

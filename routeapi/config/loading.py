@@ -15,6 +15,7 @@ from ..catalog.vendors import VENDORS
 from ..errors import ConfigurationError
 from .models import ProviderConfig, RouteConfig
 
+DEFAULT_AZURE_API_VERSION = "2024-10-21"  # the current GA data-plane version
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -91,7 +92,10 @@ def resolve_provider(config: RouteConfig, name: str, env: Mapping[str, str] | No
         place = f"provider {name!r} (implicit)"
     vendor = VENDORS[configured.type]
     updates: dict[str, Any] = {}
-    if configured.api_key is None:
+    if configured.type == "azure_openai":
+        updates.update(_azure_defaults(configured, environ, place))
+    token_auth = configured.azure_ad_token is not None or configured.azure_ad_token_provider is not None
+    if configured.api_key is None and not token_auth:
         key = next((environ[v] for v in vendor.key_env if environ.get(v)), None)
         if key is not None:
             updates["api_key"] = SecretStr(key)
@@ -101,3 +105,15 @@ def resolve_provider(config: RouteConfig, name: str, env: Mapping[str, str] | No
     if configured.base_url is None and vendor.base_url is not None:
         updates["base_url"] = vendor.base_url
     return configured.model_copy(update=updates) if updates else configured
+
+
+def _azure_defaults(config: ProviderConfig, environ: Mapping[str, str], place: str) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    if config.endpoint is None:
+        endpoint = environ.get("AZURE_OPENAI_ENDPOINT")
+        if not endpoint:
+            raise ConfigurationError(f"{place}.endpoint: not set, and AZURE_OPENAI_ENDPOINT is not in the environment")
+        updates["endpoint"] = endpoint
+    if config.api_version is None:
+        updates["api_version"] = environ.get("OPENAI_API_VERSION", DEFAULT_AZURE_API_VERSION)
+    return updates

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -26,9 +27,13 @@ class ProviderConfig(_Section):
     # OpenAI
     organization: str | None = None
     project: str | None = None
-    # Azure OpenAI
+    # Azure OpenAI (api_version "v1" selects the version-less /openai/v1 endpoint; also Gemini's API version)
     endpoint: str | None = None
     api_version: str | None = None
+    azure_ad_token: SecretStr | None = None
+    azure_ad_token_provider: Callable[[], str] | None = Field(
+        default=None, description="Microsoft Entra ID token provider (in code only), instead of api_key."
+    )
     # AWS Bedrock
     region: str | None = None
     endpoint_url: str | None = None
@@ -36,6 +41,9 @@ class ProviderConfig(_Section):
     aws_secret_access_key: SecretStr | None = None
     aws_session_token: SecretStr | None = None
     profile: str | None = None
+    max_concurrency: int = Field(
+        default=64, ge=1, description="Bedrock: calls in flight at once (boto3 is blocking: this many threads)."
+    )
     # Google: Vertex AI instead of the Gemini Developer API
     vertexai: bool = False
     location: str | None = None

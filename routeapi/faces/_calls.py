@@ -56,7 +56,9 @@ class Caller:
             leg = exchange.leg(target, adapter.protocol)
             raw = adapter.send(operation, leg.body, replace(options, model=target.model))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
-            return exchange.response(leg, adapter.protocol, raw)
+            response = exchange.response(leg, adapter.protocol, raw)
+            route.content_filter = leg.content_filter
+            return response
 
         return self.router.run(targets, attempt, request_id=spec.request_id, attempts=attempts), route
 
@@ -68,7 +70,9 @@ class Caller:
             leg = exchange.leg(target, adapter.protocol)
             raw = await adapter.asend(operation, leg.body, replace(options, model=target.model))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
-            return exchange.response(leg, adapter.protocol, raw)
+            response = exchange.response(leg, adapter.protocol, raw)
+            route.content_filter = leg.content_filter
+            return response
 
         return await self.router.arun(targets, attempt, request_id=spec.request_id, attempts=attempts), route
 

@@ -45,6 +45,10 @@ class Leg:
     same_protocol: bool
     forced_tool: str | None = None
     """Set when a json_schema response format is emulated by this forced tool call."""
+    model: str = ""
+    """The upstream model, for responses that do not name it (Bedrock's)."""
+    content_filter: dict[str, Any] | None = None
+    """Set by :meth:`Exchange.response` when the provider filtered the answer."""
 
 
 @dataclass(slots=True)
@@ -84,24 +88,28 @@ class Exchange:
             reason = f"{target.model} has no native JSON-schema output; emulated with a forced call of {forced_tool!r}"
             adaptations.append(ir.Adaptation("response_format", "adapted", reason))
         body, encoded = get_codec(protocol).encode_request(request, model=target.model)
-        return Leg(body, adaptations + encoded, False, forced_tool)
+        return Leg(body, adaptations + encoded, False, forced_tool, target.model)
 
     def response(self, leg: Leg, protocol: str, raw: RawResponse) -> dict[str, Any]:
         """The upstream response in the face's protocol."""
         if leg.same_protocol:
             return raw.json()
         response = get_codec(protocol).decode_response(raw.json())
+        response.model = response.model or leg.model
         if leg.forced_tool is not None:
             response = unwrap_forced_tool(response, leg.forced_tool)
         response.adaptations = leg.adaptations
+        leg.content_filter = next((c.content_filter for c in response.choices if c.content_filter), None)
         return get_codec(self.face).encode_response(response)
 
     def stream_translator(self, leg: Leg, protocol: str, *, include_usage: bool) -> StreamTranslator:
         if leg.same_protocol:
             return _RELAYS[protocol]()
         options = {"include_usage": include_usage} if self.face == "openai_chat" else {}
-        unwrap = ForcedToolUnwrapper(leg.forced_tool) if leg.forced_tool is not None else None
-        return _Translator(stream_decoder(protocol), stream_encoder(self.face, **options), unwrap)
+        transforms: list[Callable[[ir.StreamEvent], ir.StreamEvent]] = [_NameModel(leg.model)]
+        if leg.forced_tool is not None:
+            transforms.append(ForcedToolUnwrapper(leg.forced_tool))
+        return _Translator(stream_decoder(protocol), stream_encoder(self.face, **options), transforms)
 
 
 _FAMILIES = {"anthropic_messages": "anthropic", "gemini": "gemini", "openai_chat": "openai"}
@@ -128,20 +136,34 @@ def _needs_forced_tool(request: ir.Request, target: Target, protocol: str) -> bo
     return info is not None and not info.json_schema
 
 
-class _Translator:
-    """Upstream stream items -> IR events (optionally transformed) -> the face's stream payloads."""
+class _NameModel:
+    """Fills in the served model on a stream start that lacks it (Bedrock's streams do not name it)."""
 
-    __slots__ = ("_decoder", "_encoder", "_transform", "has_content")
+    __slots__ = ("_model",)
+
+    def __init__(self, model: str) -> None:
+        self._model = model
+
+    def __call__(self, event: ir.StreamEvent) -> ir.StreamEvent:
+        if isinstance(event, ir.MessageStart) and not event.model:
+            return replace(event, model=self._model)
+        return event
+
+
+class _Translator:
+    """Upstream stream items -> IR events (through the transforms, in order) -> the face's stream payloads."""
+
+    __slots__ = ("_decoder", "_encoder", "_transforms", "has_content")
 
     def __init__(
         self,
         decoder: StreamDecoder[Any],
         encoder: StreamEncoder,
-        transform: Callable[[ir.StreamEvent], ir.StreamEvent] | None = None,
+        transforms: list[Callable[[ir.StreamEvent], ir.StreamEvent]],
     ) -> None:
         self._decoder = decoder
         self._encoder = encoder
-        self._transform = transform
+        self._transforms = transforms
         self.has_content = False
 
     def feed(self, item: Any) -> list[dict[str, Any]]:
@@ -152,7 +174,10 @@ class _Translator:
 
     def _encode(self, events: list[ir.StreamEvent]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for event in events if self._transform is None else map(self._transform, events):
+        for decoded in events:
+            event = decoded
+            for transform in self._transforms:
+                event = transform(event)
             if not self.has_content and not isinstance(event, (ir.MessageStart, ir.UsageUpdate)):
                 self.has_content = True
             out.extend(self._encoder.encode(event))

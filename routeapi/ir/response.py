@@ -29,6 +29,8 @@ class Choice:
     index: int = 0
     stop_sequence: str | None = None
     logprobs: Any = None
+    content_filter: dict[str, Any] | None = None
+    """Why the provider filtered the content (its categories, as it reported them), when it did."""
     provider_details: dict[str, Any] | None = None
 
 

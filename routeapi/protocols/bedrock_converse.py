@@ -1010,7 +1010,7 @@ class _RequestEncoder:
     def _other_settings(self, body: JSONObject) -> None:
         settings = self.request.settings
         if ir.is_set(settings.n) and settings.n > 1:
-            raise UnsupportedFeature("Bedrock Converse returns one choice; n > 1 is not supported")
+            raise UnsupportedFeature(f"n={settings.n}: Bedrock Converse returns one choice")
         for name, no_ops, reason in _UNSUPPORTED_SETTINGS:
             value = getattr(settings, name)
             if ir.is_set(value) and value not in no_ops:
@@ -1302,6 +1302,8 @@ def error_from_code(
     name = name[:1].upper() + name[1:]
     known = _ERROR_CODES.get(name)
     cls = known[0] if known else _class_for_status(status)
+    if cls is ServerError and status in (503, 529):
+        cls = Overloaded  # "unavailable" and "overloaded" mean the same to a router: try later or elsewhere
     if status is None and known:
         status = known[1]
     if cls is BadRequest and _CONTEXT_LENGTH.search(message):

@@ -1258,7 +1258,10 @@ def prompt_block(data: Mapping[str, Any]) -> JSONObject | None:
 
 def _blocked_choice(feedback: JSONObject) -> ir.Choice:
     entry = {"blockReason": feedback["blockReason"], "promptFeedback": feedback}
-    return ir.Choice(ir.Message("assistant", []), "content_filter", provider_details={NAME: entry})
+    categories = {"blockReason": feedback["blockReason"], "safetyRatings": feedback.get("safetyRatings", [])}
+    return ir.Choice(
+        ir.Message("assistant", []), "content_filter", content_filter=categories, provider_details={NAME: entry}
+    )
 
 
 def _decode_candidate(candidate: JSONObject, position: int, ledger: _CallLedger) -> ir.Choice:
@@ -1272,7 +1275,10 @@ def _decode_candidate(candidate: JSONObject, position: int, ledger: _CallLedger)
     if raw_reason is not None:
         reason = _finish_from_wire(_str(raw_reason, f"{where}.finishReason"), bool(message.tool_calls))
     index = _int(candidate.get("index", position), f"{where}.index")
-    return ir.Choice(message, reason, index, provider_details=_details(entry))
+    filtered = None
+    if reason == "content_filter":
+        filtered = {"finishReason": raw_reason, "safetyRatings": candidate.get("safetyRatings", [])}
+    return ir.Choice(message, reason, index, content_filter=filtered, provider_details=_details(entry))
 
 
 def _decode_response(data: JSONObject) -> ir.Response:

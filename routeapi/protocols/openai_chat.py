@@ -1215,12 +1215,15 @@ def _decode_choice(raw: object, path: str) -> ir.Choice:
     reason = None if finish is None else _finish_from_wire(finish)
     logprobs = choice.take("logprobs")
     as_sent = _finish_as_sent(finish, reason) if finish is not None and reason is not None else None
+    extras = _extras(choice)
+    filtered = cast("dict[str, Any] | None", extras.get("extra", {}).get("content_filter_results"))
     return ir.Choice(
         message,
         reason,
         index=0 if index is None else index,
         logprobs=logprobs,
-        provider_details=_details(finish_reason=as_sent, **_extras(choice)),
+        content_filter=filtered if reason == "content_filter" else None,
+        provider_details=_details(finish_reason=as_sent, **extras),
     )
 
 

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import openai
+
 from routeapi import AsyncRouteClient, RouteClient
 
 PNG = base64.b64decode(
@@ -147,17 +149,25 @@ class OpenAIFace(FaceDriver):
         params.setdefault("stream_options", {"include_usage": True})
         completions = self.client.chat.completions
 
+        # The helper refuses to "parse" a content-filtered completion (ContentFilterFinishReasonError), exactly as
+        # with OpenAI directly; its snapshot still holds what arrived.
         def sync() -> Any:
             with completions.stream(model=model, messages=messages, **params) as stream:
                 for _ in stream:
                     pass
-                return stream.get_final_completion()
+                try:
+                    return stream.get_final_completion()
+                except openai.ContentFilterFinishReasonError:
+                    return stream.current_completion_snapshot
 
         async def async_() -> Any:
             async with completions.stream(model=model, messages=messages, **params) as stream:
                 async for _ in stream:
                     pass
-                return await stream.get_final_completion()
+                try:
+                    return await stream.get_final_completion()
+                except openai.ContentFilterFinishReasonError:
+                    return stream.current_completion_snapshot
 
         return self.answer(await self.run(sync, async_))
 
@@ -331,6 +341,8 @@ class GeminiFace(FaceDriver):
                     calls.append(Call(part.function_call.id or "", part.function_call.name, part.function_call.args))
             if chunk.candidates and chunk.candidates[0].finish_reason:
                 finish = chunk.candidates[0].finish_reason.value
+            elif chunk.prompt_feedback and chunk.prompt_feedback.block_reason:
+                finish = "SAFETY"
             usage = chunk.usage_metadata or usage
         neutral = "tool_calls" if calls and finish == "STOP" else self.FINISH.get(finish, finish)
         prompt = usage.prompt_token_count if usage else None
@@ -497,8 +509,66 @@ class GeminiProbe:
     expected_call_keys: ClassVar[list[str]] = ["get_weather", "get_time"]
 
 
-PROBES: dict[str, type[OpenAIProbe] | type[AnthropicProbe] | type[GeminiProbe]] = {
+class BedrockProbe:
+    """The Converse JSON boto3 sent (blobs as base64 strings)."""
+
+    expected_call_keys: ClassVar[list[str]] = ["call_A", "call_B"]
+    _SETTINGS: ClassVar[dict[str, str]] = {"temperature": "temperature", "top_p": "topP"}
+
+    @staticmethod
+    def tool_names(body: dict[str, Any]) -> list[str]:
+        return [t["toolSpec"]["name"] for t in body.get("toolConfig", {}).get("tools", [])]
+
+    @staticmethod
+    def _blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+        return [b for m in body["messages"] for b in m["content"]]
+
+    @classmethod
+    def tool_call_ids(cls, body: dict[str, Any]) -> list[str]:
+        return [b["toolUse"]["toolUseId"] for b in cls._blocks(body) if "toolUse" in b]
+
+    @classmethod
+    def tool_result_ids(cls, body: dict[str, Any]) -> list[str]:
+        return [b["toolResult"]["toolUseId"] for b in cls._blocks(body) if "toolResult" in b]
+
+    @classmethod
+    def image_bytes(cls, body: dict[str, Any]) -> bytes | None:
+        for block in cls._blocks(body):
+            if "image" in block:
+                return base64.b64decode(block["image"]["source"]["bytes"])
+        return None
+
+    @staticmethod
+    def schema(body: dict[str, Any]) -> Any:
+        return json.loads(body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"])
+
+    @classmethod
+    def param(cls, body: dict[str, Any], name: str) -> Any:
+        if name == "top_k":
+            return body.get("additionalModelRequestFields", {}).get("top_k", "absent")
+        return body.get("inferenceConfig", {}).get(cls._SETTINGS[name], "absent")
+
+
+PROBES: dict[str, type[OpenAIProbe] | type[AnthropicProbe] | type[GeminiProbe] | type[BedrockProbe]] = {
     "openai": OpenAIProbe,
+    "azure": OpenAIProbe,
     "anthropic": AnthropicProbe,
     "gemini": GeminiProbe,
+    "bedrock": BedrockProbe,
 }
+
+
+def provider_config(kind: str, fake: Any, **extra: Any) -> dict[str, Any]:
+    """The ``providers`` entry that points routeapi at a fake upstream of ``kind``."""
+    if kind == "azure":
+        return {"type": "azure_openai", "endpoint": fake.endpoint, "api_key": "sk-secret-test", **extra}
+    if kind == "bedrock":
+        return {
+            "type": "bedrock",
+            "endpoint_url": fake.url,
+            "region": "us-east-1",
+            "aws_access_key_id": "AKIDTEST",
+            "aws_secret_access_key": "sk-secret-test",
+            **extra,
+        }
+    return {"type": kind, "base_url": fake.base_url, "api_key": "sk-secret-test", **extra}

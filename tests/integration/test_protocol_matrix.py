@@ -17,10 +17,11 @@ import pytest
 from routeapi import AsyncRouteClient, RouteClient, errors, route_info
 from routeapi.testing import FakeUpstream, Fault, Reply, ToolCall
 
-from .drivers import FACES, PNG, PROBES, WEATHER_SCHEMA, AnthropicFace, Call, GeminiFace, OpenAIFace
+from .drivers import FACES, PNG, PROBES, WEATHER_SCHEMA, AnthropicFace, Call, GeminiFace, OpenAIFace, provider_config
 
-KINDS = ("openai", "anthropic", "gemini")
-ROUTES = [(face, upstream) for face in KINDS for upstream in KINDS]
+FACE_KINDS = ("openai", "anthropic", "gemini")
+UPSTREAM_KINDS = ("openai", "anthropic", "gemini", "azure", "bedrock")
+ROUTES = [(face, upstream) for face in FACE_KINDS for upstream in UPSTREAM_KINDS]
 MODEL = "up/model-x"
 
 
@@ -33,7 +34,7 @@ class Route:
 
     @property
     def same_protocol(self) -> bool:
-        return self.face.name == self.upstream_kind
+        return self.face.name == {"azure": "openai"}.get(self.upstream_kind, self.upstream_kind)
 
     def sent(self) -> dict[str, Any]:
         return self.upstream.requests[-1].json
@@ -48,7 +49,7 @@ async def route(request: pytest.FixtureRequest) -> AsyncIterator[Route]:
     face_kind, upstream_kind, client_kind = request.param
     upstream: FakeUpstream = request.getfixturevalue(f"fake_{upstream_kind}")
     config: dict[str, Any] = {
-        "providers": {"up": {"type": upstream_kind, "base_url": upstream.base_url, "api_key": "sk-secret-test"}},
+        "providers": {"up": provider_config(upstream_kind, upstream)},
         "retry": {"max_attempts": 1},
     }
     client = AsyncRouteClient(**config) if client_kind == "async" else RouteClient(**config)
@@ -149,7 +150,7 @@ async def test_finish_reasons(route: Route, finish: str) -> None:
     )
 
     # Only Anthropic reports which stop sequence matched; elsewhere it is a plain stop.
-    keeps_sequence = route.face.name == "anthropic" and route.upstream_kind == "anthropic"
+    keeps_sequence = route.face.name == "anthropic" and route.upstream_kind in ("anthropic", "bedrock")
     expected = "stop" if finish == "stop_sequence" and not keeps_sequence else finish
     assert answer.finish == expected
 
@@ -170,7 +171,7 @@ async def test_top_k_zero_arrives_or_its_drop_is_reported(route: Route, caplog: 
 
     info = route_info(answer.raw)
     assert info is not None
-    if route.upstream_kind != "openai":
+    if route.upstream_kind in ("anthropic", "gemini"):
         assert route.probe.param(route.sent(), "top_k") == 0
         assert info.adaptations == []
     else:
@@ -230,7 +231,7 @@ async def test_n_two_is_honoured_or_rejected_never_dropped(route: Route) -> None
         pytest.skip("n is an OpenAI face parameter (Gemini's candidate_count is covered by the Gemini face tests)")
     route.upstream.script("model-x", Reply("twice", n=2))
 
-    if route.upstream_kind == "anthropic":
+    if route.upstream_kind in ("anthropic", "bedrock"):
         with pytest.raises(errors.UnsupportedFeature, match="n=2"):
             await route.face.create(MODEL, route.face.user("Hi"), n=2)
         return

@@ -642,7 +642,7 @@ def test_no_op_settings_are_not_reported() -> None:
 
 def test_n_above_one_is_rejected() -> None:
     request = openai_request(ir.Message("user", [ir.TextPart("Hi")]), settings=ir.GenerationSettings(n=2))
-    with pytest.raises(UnsupportedFeature, match="n > 1"):
+    with pytest.raises(UnsupportedFeature, match="n=2"):
         codec.encode_request(request, model=CLAUDE)
 
 

@@ -1180,6 +1180,10 @@ def test_prompt_blocked_response() -> None:
         ir.Choice(
             ir.Message("assistant", []),
             "content_filter",
+            content_filter={
+                "blockReason": "SAFETY",
+                "safetyRatings": BLOCKED_RESPONSE["promptFeedback"]["safetyRatings"],
+            },
             provider_details={
                 "gemini": {"blockReason": "SAFETY", "promptFeedback": BLOCKED_RESPONSE["promptFeedback"]}
             },
