@@ -7,7 +7,9 @@ so a same-protocol route never parses into SDK objects twice. SDK retries are of
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -192,6 +194,11 @@ class SSEStream:
     def close(self) -> None:
         self._response.close()
 
+    def interrupt(self) -> None:
+        """Called from another thread (a stream guard): end a read blocked on the socket at once."""
+        shutdown_socket(self._response.extensions.get("network_stream"))
+        self._response.close()
+
 
 class AsyncSSEStream:
     def __init__(self, response: httpx2.Response, adapter: StainlessAdapter) -> None:
@@ -212,6 +219,16 @@ class AsyncSSEStream:
 
     async def aclose(self) -> None:
         await self._response.aclose()
+
+
+def shutdown_socket(network_stream: Any) -> None:
+    """Shut the socket under an httpcore network stream down; a read blocked on it returns at once. (Closing the
+    response from another thread does not wake a blocked read.)"""
+    get_extra_info = getattr(network_stream, "get_extra_info", None)
+    sock = get_extra_info("socket") if get_extra_info is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _stream_error(adapter: StainlessAdapter, exc: BaseException) -> BaseException:

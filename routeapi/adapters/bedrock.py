@@ -8,7 +8,9 @@ stream holds a thread only while it waits for bytes. botocore's own retries are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -192,6 +194,16 @@ class EventStream:
 
     def close(self) -> None:
         self._events.close()
+
+    def interrupt(self) -> None:
+        """Called from another thread (a stream guard): end a read blocked on the socket at once."""
+        raw = getattr(self._events, "_raw_stream", None)
+        connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.close()
 
 
 class AsyncEventStream:

@@ -37,6 +37,13 @@ class AdapterPool:
                 self._adapters[provider] = adapter
         return adapter
 
+    def family(self, provider: str) -> str:
+        """The provider's adapter family (``openai``, ``anthropic``, ``gemini``...), without building it."""
+        configured = self._config.providers.get(provider)
+        kind = configured.type if configured is not None else provider
+        vendor = VENDORS.get(kind)
+        return vendor.adapter if vendor is not None else kind
+
     def _build(self, provider: str) -> Adapter:
         settings = resolve_provider(self._config, provider)
         module, attribute = _ADAPTERS[VENDORS[settings.type].adapter]

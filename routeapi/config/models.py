@@ -82,6 +82,8 @@ class ModelConfig(_Section):
     deployments: Annotated[list[Deployment], Field(min_length=1)]
     fallbacks: list[str] = Field(default_factory=list[str])
     max_tokens: int | None = Field(default=None, gt=0, description="Default max_tokens when the caller gives none.")
+    first_token_timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.first_token.")
+    stream_idle_timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.stream_idle.")
 
     @model_validator(mode="before")
     @classmethod
@@ -94,8 +96,15 @@ class ModelConfig(_Section):
 
 
 class RoutingConfig(_Section):
-    strategy: Literal["priority", "weighted"] = "priority"
-    cooldown_seconds: float = Field(default=30.0, ge=0)
+    strategy: Literal["priority", "weighted", "round_robin", "least_latency"] = "priority"
+    failure_threshold: int = Field(default=3, ge=1, description="Consecutive failures that open a circuit.")
+    cooldown_seconds: float = Field(default=30.0, ge=0, description="How long an open circuit skips a deployment.")
+    attempts_per_second: int = Field(
+        default=2, ge=1, description="Most attempts started against one deployment in any one second."
+    )
+    fallback_on_content_filter: bool = Field(
+        default=False, description="Try the next target when a provider filters the content (else stop)."
+    )
 
 
 class RetryConfig(_Section):
@@ -106,9 +115,10 @@ class RetryConfig(_Section):
 
 class TimeoutConfig(_Section):
     connect: float = Field(default=5.0, gt=0)
-    request: float = Field(default=600.0, gt=0)
-    first_token: float | None = Field(default=None, gt=0)
-    stream_idle: float | None = Field(default=None, gt=0)
+    request: float = Field(default=600.0, gt=0, description="One attempt, start to last byte.")
+    first_token: float | None = Field(default=None, gt=0, description="Stream: time to the first content.")
+    stream_idle: float | None = Field(default=None, gt=0, description="Stream: longest pause between events.")
+    total: float | None = Field(default=None, gt=0, description="Whole call: every attempt, backoff and fallback.")
 
 
 class RouteConfig(_Section):

@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._route import RouteInfo
 from ..adapters.base import CallOptions, Operation
 from ..adapters.pool import AdapterPool
+from ..catalog.models import lookup
 from ..config import RouteConfig
-from ..errors import Attempt
-from ..routing.engine import Router
+from ..routing.deadline import Deadline
+from ..routing.engine import CallState, Router
+from ..routing.health import HealthBackend
 from ..routing.targets import Target
 from ._exchange import Exchange
-from ._streaming import AsyncOpened, Opened, aopen_stream, open_stream
+from ._streaming import AsyncOpened, Opened, aopen_stream, new_guard, open_stream
 
 logger = logging.getLogger("routeapi")
 
@@ -34,78 +36,116 @@ class CallSpec:
     request_id: str = field(default_factory=new_request_id)
     timeout: float | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: {})
+    deadline: float | None = None
+    """Seconds for the whole call (overrides ``timeouts.total``)."""
+    first_token_timeout: float | None = None
+    stream_idle_timeout: float | None = None
 
 
 class Caller:
-    def __init__(self, config: RouteConfig) -> None:
+    def __init__(self, config: RouteConfig, *, health: HealthBackend | None = None) -> None:
         self.config = config
-        self.router = Router(config)
+        self.router = Router(config, health=health)
         self.adapters = AdapterPool(config)
 
-    def _start(self, spec: CallSpec) -> tuple[list[Target], CallOptions, RouteInfo, list[Attempt]]:
+    # -- per call and per attempt --------------------------------------------------------------------------
+    def _start(self, spec: CallSpec) -> tuple[list[Target], CallState, RouteInfo]:
         targets = self.router.targets(spec.model, spec.fallbacks)
-        options = CallOptions(spec.request_id, spec.timeout, spec.headers)
-        attempts: list[Attempt] = []
-        return targets, options, RouteInfo(spec.request_id, failed_attempts=attempts), attempts
+        deadline = Deadline(spec.deadline if spec.deadline is not None else self.config.timeouts.total)
+        state = CallState(spec.request_id, deadline)
+        return targets, state, RouteInfo(spec.request_id, failed_attempts=state.attempts)
 
+    def _options(self, spec: CallSpec, target: Target, state: CallState) -> CallOptions:
+        limits = [t for t in (spec.timeout, state.deadline.remaining()) if t is not None]
+        return CallOptions(spec.request_id, min(limits) if limits else None, spec.headers, target.model)
+
+    def _guard_times(self, spec: CallSpec, target: Target) -> tuple[float | None, float | None]:
+        timeouts = self.config.timeouts
+        first = spec.first_token_timeout or target.first_token_timeout or timeouts.first_token
+        idle = spec.stream_idle_timeout or target.stream_idle_timeout or timeouts.stream_idle
+        return first, idle
+
+    def screen(self, target: Target, state: CallState) -> str | None:
+        """After a context-length failure only a model with a known, larger context window is worth a try."""
+        if not state.too_long_for:
+            return None
+        failed = max((self._window(t) or 0) for t in state.too_long_for)
+        window = self._window(target)
+        if window is None or window <= failed:
+            return f"context window {window or 'unknown'} is not larger than the {failed or 'unknown'} that overflowed"
+        return None
+
+    def _window(self, target: Target) -> int | None:
+        info = lookup(self.adapters.family(target.provider), target.model)
+        return info.context_window if info else None
+
+    # -- the four call styles ------------------------------------------------------------------------------
     def send(self, exchange: Exchange, operation: Operation, spec: CallSpec) -> tuple[dict[str, Any], RouteInfo]:
-        targets, options, route, attempts = self._start(spec)
+        targets, state, route = self._start(spec)
 
         def attempt(target: Target) -> dict[str, Any]:
             adapter = self.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol)
-            raw = adapter.send(operation, leg.body, replace(options, model=target.model))
+            raw = adapter.send(operation, leg.body, self._options(spec, target, state))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
             response = exchange.response(leg, adapter.protocol, raw)
             route.content_filter = leg.content_filter
             return response
 
-        return self.router.run(targets, attempt, request_id=spec.request_id, attempts=attempts), route
+        return self.router.run(targets, attempt, state, self.screen), route
 
     async def asend(self, exchange: Exchange, operation: Operation, spec: CallSpec) -> tuple[dict[str, Any], RouteInfo]:
-        targets, options, route, attempts = self._start(spec)
+        targets, state, route = self._start(spec)
 
         async def attempt(target: Target) -> dict[str, Any]:
             adapter = self.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol)
-            raw = await adapter.asend(operation, leg.body, replace(options, model=target.model))
+            raw = await adapter.asend(operation, leg.body, self._options(spec, target, state))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
             response = exchange.response(leg, adapter.protocol, raw)
             route.content_filter = leg.content_filter
             return response
 
-        return await self.router.arun(targets, attempt, request_id=spec.request_id, attempts=attempts), route
+        return await self.router.arun(targets, attempt, state, self.screen), route
 
     def stream(
         self, exchange: Exchange, operation: Operation, spec: CallSpec, *, include_usage: bool = False
     ) -> tuple[Opened, RouteInfo]:
-        targets, options, route, attempts = self._start(spec)
+        targets, state, route = self._start(spec)
 
         def attempt(target: Target) -> Opened:
             adapter = self.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol, stream=True)
-            raw = adapter.stream(operation, leg.body, replace(options, model=target.model))
-            opened = open_stream(raw, exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage))
+            raw = adapter.stream(operation, leg.body, self._options(spec, target, state))
+            translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
+            # A guard fires from another thread: it needs a stop that wakes a blocked read (not every stream has one).
+            stop = getattr(raw, "interrupt", raw.close)
+            opened = open_stream(raw, translator, new_guard(*self._guard_times(spec, target), stop))
             _served(route, target, raw.upstream_request_id, leg.adaptations)
             return opened
 
-        return self.router.run(targets, attempt, request_id=spec.request_id, attempts=attempts), route
+        return self.router.run(targets, attempt, state, self.screen), route
 
     async def astream(
         self, exchange: Exchange, operation: Operation, spec: CallSpec, *, include_usage: bool = False
     ) -> tuple[AsyncOpened, RouteInfo]:
-        targets, options, route, attempts = self._start(spec)
+        targets, state, route = self._start(spec)
 
         async def attempt(target: Target) -> AsyncOpened:
             adapter = self.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol, stream=True)
-            raw = await adapter.astream(operation, leg.body, replace(options, model=target.model))
+            raw = await adapter.astream(operation, leg.body, self._options(spec, target, state))
             translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
-            opened = await aopen_stream(raw, translator)
+            guard = new_guard(*self._guard_times(spec, target), _no_close)
+            opened = await aopen_stream(raw, translator, guard)
             _served(route, target, raw.upstream_request_id, leg.adaptations)
             return opened
 
-        return await self.router.arun(targets, attempt, request_id=spec.request_id, attempts=attempts), route
+        return await self.router.arun(targets, attempt, state, self.screen), route
+
+
+def _no_close() -> None:
+    """Async guards interrupt the reading task instead of closing the stream from outside."""
 
 
 def _served(route: RouteInfo, target: Target, upstream_request_id: str | None, adaptations: list[Any]) -> None:

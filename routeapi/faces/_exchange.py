@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from .. import ir
 from ..adapters.base import RawResponse
 from ..catalog.models import lookup
+from ..ir.accumulate import Accumulator
 from ..protocols.base import StreamDecoder, StreamEncoder
 from ..protocols.registry import get_codec, stream_decoder, stream_encoder
 from ..protocols.relay import AnthropicRelay, GeminiRelay, OpenAIChatRelay
@@ -26,6 +27,10 @@ class StreamTranslator(Protocol):
     def feed(self, item: Any) -> list[dict[str, Any]]: ...
 
     def end(self) -> list[dict[str, Any]]: ...
+
+    def partial(self) -> ir.Response:
+        """What arrived so far (the answer an interrupted stream carries)."""
+        ...
 
 
 _RELAYS: dict[str, type[OpenAIChatRelay | AnthropicRelay | GeminiRelay]] = {
@@ -153,7 +158,7 @@ class _NameModel:
 class _Translator:
     """Upstream stream items -> IR events (through the transforms, in order) -> the face's stream payloads."""
 
-    __slots__ = ("_decoder", "_encoder", "_transforms", "has_content")
+    __slots__ = ("_accumulator", "_decoder", "_encoder", "_transforms", "has_content")
 
     def __init__(
         self,
@@ -164,7 +169,11 @@ class _Translator:
         self._decoder = decoder
         self._encoder = encoder
         self._transforms = transforms
+        self._accumulator = Accumulator()
         self.has_content = False
+
+    def partial(self) -> ir.Response:
+        return self._accumulator.response()
 
     def feed(self, item: Any) -> list[dict[str, Any]]:
         return self._encode(self._decoder.feed(item))
@@ -178,6 +187,7 @@ class _Translator:
             event = decoded
             for transform in self._transforms:
                 event = transform(event)
+            self._accumulator.add(event)
             if not self.has_content and not isinstance(event, (ir.MessageStart, ir.UsageUpdate)):
                 self.has_content = True
             out.extend(self._encoder.encode(event))

@@ -1,9 +1,15 @@
-"""Streams handed to callers. Opening one runs inside the router, so failures before the first content are retried
-and fall back like any other attempt; once content has reached the caller, a failure raises
-:class:`StreamInterrupted` and a stream that ends without its terminator is never a normal end."""
+"""Streams handed to callers.
+
+Opening one runs inside the router, so failures before the first content — an error status, a reset, a stream that
+breaks or stays silent past the first-token timeout — are retried and fall back like any other attempt. Once content
+has reached the caller, a failure (a cut, a stall past the idle timeout, a malformed event, an in-stream error) raises
+:class:`StreamInterrupted` carrying the partial answer, and a stream that ends without its protocol terminator is
+never a normal end.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -13,9 +19,11 @@ from .. import errors
 from .._route import RouteInfo, attach
 from ..adapters.base import AsyncRawStream, RawStream
 from ..errors import RouteError, StreamInterrupted
+from ..routing.guards import WATCHDOG, LoopTimer, StreamGuard, uncancel
 from ._exchange import StreamTranslator
 
 _T = TypeVar("_T")
+_END: Any = object()
 
 
 @dataclass(slots=True)
@@ -26,6 +34,7 @@ class Opened:
     items: Iterator[Any]
     raw: RawStream[Any]
     translator: StreamTranslator
+    guard: StreamGuard | None = None
 
 
 @dataclass(slots=True)
@@ -34,11 +43,19 @@ class AsyncOpened:
     items: AsyncIterator[Any]
     raw: AsyncRawStream[Any]
     translator: StreamTranslator
+    guard: StreamGuard | None = None
+    timer: LoopTimer | None = None
 
 
-def open_stream(raw: RawStream[Any], translator: StreamTranslator) -> Opened:
+def new_guard(first_token: float | None, idle: float | None, close: Callable[[], object]) -> StreamGuard | None:
+    return StreamGuard(first_token, idle, close) if first_token is not None or idle is not None else None
+
+
+def open_stream(raw: RawStream[Any], translator: StreamTranslator, guard: StreamGuard | None = None) -> Opened:
     items = iter(raw)
     buffered: list[dict[str, Any]] = []
+    if guard is not None:
+        WATCHDOG.watch(guard)
     try:
         while not translator.has_content:
             item = next(items, _END)
@@ -46,44 +63,69 @@ def open_stream(raw: RawStream[Any], translator: StreamTranslator) -> Opened:
                 buffered.extend(translator.end())
                 break
             buffered.extend(translator.feed(item))
+            if guard is not None:
+                guard.event(content=translator.has_content)
     except BaseException as error:
+        _stop_watching(guard)
         raw.close()
-        raise _before_content(error) from error
-    return Opened(buffered, items, raw, translator)
+        raise _before_content(error, guard) from error
+    return Opened(buffered, items, raw, translator, guard)
 
 
-async def aopen_stream(raw: AsyncRawStream[Any], translator: StreamTranslator) -> AsyncOpened:
+async def aopen_stream(
+    raw: AsyncRawStream[Any], translator: StreamTranslator, guard: StreamGuard | None = None
+) -> AsyncOpened:
     items = aiter(raw)
     buffered: list[dict[str, Any]] = []
+    timer = LoopTimer(guard) if guard is not None else None
     try:
         while not translator.has_content:
+            if timer is not None:
+                timer.reader = asyncio.current_task()
             item = await anext(items, _END)
             if item is _END:
                 buffered.extend(translator.end())
                 break
             buffered.extend(translator.feed(item))
+            if guard is not None:
+                guard.event(content=translator.has_content)
     except BaseException as error:
+        if timer is not None:
+            timer.cancel()
         await raw.aclose()
-        raise _before_content(error) from error
-    return AsyncOpened(buffered, items, raw, translator)
+        if isinstance(error, asyncio.CancelledError) and guard is not None and guard.fired:
+            uncancel(timer.reader if timer else None)
+        raise _before_content(error, guard) from error
+    return AsyncOpened(buffered, items, raw, translator, guard, timer)
 
 
-_END: Any = object()
+def _stop_watching(guard: StreamGuard | None) -> None:
+    if guard is not None:
+        WATCHDOG.unwatch(guard)
 
 
-def _before_content(error: BaseException) -> BaseException:
+def _before_content(error: BaseException, guard: StreamGuard | None) -> BaseException:
     # Nothing reached the caller yet, so a broken stream is just a failed attempt: make it retryable.
+    timeout = guard.error() if guard is not None else None
+    if timeout is not None:
+        return timeout
     if isinstance(error, StreamInterrupted):
         return errors.ConnectionError(f"the upstream stream broke before any content: {error.message}")
     return error
 
 
-def _interrupted(error: BaseException, route: RouteInfo) -> StreamInterrupted:
-    if isinstance(error, StreamInterrupted):
+def _interrupted(
+    error: BaseException, route: RouteInfo, translator: StreamTranslator, guard: StreamGuard | None
+) -> StreamInterrupted:
+    guarded = guard.error() if guard is not None else None
+    if isinstance(guarded, StreamInterrupted):
+        interrupted = guarded
+    elif isinstance(error, StreamInterrupted):
         interrupted = error
     else:
         reason = error.message if isinstance(error, RouteError) else type(error).__name__
         interrupted = StreamInterrupted(f"the stream broke after content was delivered: {reason}")
+    interrupted.partial = interrupted.partial or translator.partial()
     interrupted.provider = interrupted.provider or route.provider
     interrupted.model = interrupted.model or route.model
     interrupted.request_id = interrupted.request_id or route.request_id
@@ -123,18 +165,22 @@ class Stream(Generic[_T]):
         self.response = _ResponseHandle(self)
 
     def _iterate(self) -> Generator[_T, None, None]:
-        opened, make = self._opened, self._make
+        opened, make, guard = self._opened, self._make, self._opened.guard
+        translator = opened.translator
         try:
             for payload in opened.buffered:
                 yield make(payload)
             for item in opened.items:
-                for payload in opened.translator.feed(item):
+                if guard is not None:
+                    guard.event(content=True)
+                for payload in translator.feed(item):
                     yield make(payload)
-            for payload in opened.translator.end():
+            for payload in translator.end():
                 yield make(payload)
         except (RouteError, OSError) as error:
-            raise _interrupted(error, self.route) from error
+            raise _interrupted(error, self.route, translator, guard) from error
         finally:
+            _stop_watching(guard)
             opened.raw.close()
 
     def __iter__(self) -> Iterator[_T]:
@@ -168,18 +214,33 @@ class AsyncStream(Generic[_T]):
         self.response = _ResponseHandle(self)
 
     async def _iterate(self) -> AsyncGenerator[_T, None]:
-        opened, make = self._opened, self._make
+        opened, make, guard, timer = self._opened, self._make, self._opened.guard, self._opened.timer
+        translator = opened.translator
         try:
             for payload in opened.buffered:
                 yield make(payload)
-            async for item in opened.items:
-                for payload in opened.translator.feed(item):
+            while True:
+                if timer is not None:
+                    timer.reader = asyncio.current_task()
+                item = await anext(opened.items, _END)
+                if item is _END:
+                    break
+                if guard is not None:
+                    guard.event(content=True)
+                for payload in translator.feed(item):
                     yield make(payload)
-            for payload in opened.translator.end():
+            for payload in translator.end():
                 yield make(payload)
+        except asyncio.CancelledError as error:
+            if guard is None or not guard.fired:
+                raise
+            uncancel(timer.reader if timer else None)
+            raise _interrupted(error, self.route, translator, guard) from None
         except (RouteError, OSError) as error:
-            raise _interrupted(error, self.route) from error
+            raise _interrupted(error, self.route, translator, guard) from error
         finally:
+            if timer is not None:
+                timer.cancel()
             await opened.raw.aclose()
 
     def __aiter__(self) -> AsyncIterator[_T]:

@@ -69,8 +69,19 @@ def sdk_response(data: Mapping[str, Any], parameters: Any) -> types.GenerateCont
     return types.GenerateContentResponse._from_response(response=converted, kwargs=kwargs)
 
 
+_ROUTING_KEYWORDS = {
+    "fallbacks",
+    "request_id",
+    "timeout",
+    "extra_headers",
+    "deadline",
+    "first_token_timeout",
+    "stream_idle_timeout",
+}
+
+
 def _spec(model: str, routing: dict[str, Any]) -> CallSpec:
-    unknown = set(routing) - {"fallbacks", "request_id", "timeout", "extra_headers"}
+    unknown = set(routing) - _ROUTING_KEYWORDS
     if unknown:
         raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
     return CallSpec(
@@ -79,6 +90,9 @@ def _spec(model: str, routing: dict[str, Any]) -> CallSpec:
         routing.get("request_id") or new_request_id(),
         routing.get("timeout"),
         routing.get("extra_headers") or {},
+        routing.get("deadline"),
+        routing.get("first_token_timeout"),
+        routing.get("stream_idle_timeout"),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._route import RouteInfo, attach
@@ -18,17 +18,25 @@ _FACE = "openai_chat"
 
 
 def split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], CallSpec]:
-    """Separate the request body from SDK-style and routeapi options. ``extra_body`` is merged into the body as is;
-    the SDK's "not given" sentinels are removed; every other keyword is a body parameter, unknown ones included."""
-    fallbacks: Sequence[str] = kwargs.pop("fallbacks", None) or ()
-    request_id: str = kwargs.pop("request_id", None) or new_request_id()
-    timeout: float | None = kwargs.pop("timeout", None)
-    headers: Mapping[str, str] = kwargs.pop("extra_headers", None) or {}
+    """Separate the request body from SDK-style and routeapi options. routeapi's own keywords: ``fallbacks``,
+    ``request_id``, ``deadline`` (seconds for the whole call), ``first_token_timeout``, ``stream_idle_timeout``.
+    ``extra_body`` is merged into the body as is; the SDK's "not given" sentinels are removed; every other keyword is
+    a body parameter, unknown ones included."""
+    spec = CallSpec(
+        str(kwargs.get("model", "")),
+        kwargs.pop("fallbacks", None) or (),
+        kwargs.pop("request_id", None) or new_request_id(),
+        kwargs.pop("timeout", None),
+        kwargs.pop("extra_headers", None) or {},
+        kwargs.pop("deadline", None),
+        kwargs.pop("first_token_timeout", None),
+        kwargs.pop("stream_idle_timeout", None),
+    )
     kwargs.pop("extra_query", None)
     extra_body: Mapping[str, Any] = kwargs.pop("extra_body", None) or {}
     body = {k: v for k, v in kwargs.items() if not _not_given(v)}
     body.update(extra_body)
-    return body, CallSpec(body.get("model", ""), fallbacks, request_id, timeout, headers)
+    return body, spec
 
 
 def _not_given(value: object) -> bool:

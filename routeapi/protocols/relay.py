@@ -6,18 +6,28 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from .. import ir
 from ..errors import ProtocolError, StreamInterrupted
 from .sse import SSEEvent
 
 
-class OpenAIChatRelay:
-    """Chat Completions chunks. ``[DONE]`` ends the stream; a chunk with a top-level ``error`` is an error."""
+def _text_response(texts: list[str]) -> ir.Response:
+    return ir.Response("", "", [ir.Choice(ir.Message("assistant", [ir.TextPart("".join(texts))]))])
 
-    __slots__ = ("done", "has_content")
+
+class OpenAIChatRelay:
+    """Chat Completions chunks. ``[DONE]`` ends the stream; a chunk with a top-level ``error`` is an error.
+    The text of the first choice is kept, for the partial answer of an interrupted stream."""
+
+    __slots__ = ("_texts", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
+        self._texts: list[str] = []
+
+    def partial(self) -> ir.Response:
+        return _text_response(self._texts)
 
     def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
         data = item.data
@@ -35,6 +45,12 @@ class OpenAIChatRelay:
             from .openai_chat import error_from_body
 
             raise error_from_body(200, chunk, {})
+        choices = cast("list[dict[str, Any]]", chunk.get("choices") or [])
+        if choices:
+            delta: dict[str, Any] = choices[0].get("delta") or {}
+            text = delta.get("content")
+            if text:
+                self._texts.append(text)
         if not self.has_content:
             self.has_content = _has_content(chunk)
         return [chunk]
@@ -58,11 +74,15 @@ def _has_content(chunk: dict[str, Any]) -> bool:
 class AnthropicRelay:
     """Messages events. ``message_stop`` ends the stream; ``ping`` is dropped (as the SDK does); ``error`` raises."""
 
-    __slots__ = ("done", "has_content")
+    __slots__ = ("_texts", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
+        self._texts: list[str] = []
+
+    def partial(self) -> ir.Response:
+        return _text_response(self._texts)
 
     def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
         name = item.event
@@ -83,6 +103,10 @@ class AnthropicRelay:
             self.done = True
         elif name != "message_start":
             self.has_content = True
+            if name == "content_block_delta":
+                delta: dict[str, Any] = event.get("delta") or {}
+                if delta.get("type") == "text_delta":
+                    self._texts.append(delta.get("text") or "")
         return [event]
 
     def end(self) -> list[dict[str, Any]]:
@@ -95,11 +119,15 @@ class GeminiRelay:
     """generateContent chunks (already parsed). Gemini streams have no terminator: the stream is complete once a
     candidate carried a ``finishReason`` (or the prompt was blocked)."""
 
-    __slots__ = ("done", "has_content")
+    __slots__ = ("_texts", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
+        self._texts: list[str] = []
+
+    def partial(self) -> ir.Response:
+        return _text_response(self._texts)
 
     def feed(self, item: dict[str, Any]) -> list[dict[str, Any]]:
         if "error" in item:
@@ -110,9 +138,12 @@ class GeminiRelay:
         feedback: dict[str, Any] = item.get("promptFeedback") or {}
         if any(c.get("finishReason") for c in candidates) or feedback.get("blockReason"):
             self.done = True
-        if not self.has_content:
-            contents: list[dict[str, Any]] = [c.get("content") or {} for c in candidates]
-            self.has_content = self.done or any(content.get("parts") for content in contents)
+        if candidates:
+            first: dict[str, Any] = candidates[0].get("content") or {}
+            parts = cast("list[dict[str, Any]]", first.get("parts") or [])
+            self._texts.extend(p["text"] for p in parts if "text" in p and not p.get("thought"))
+            self.has_content = self.has_content or bool(parts)
+        self.has_content = self.has_content or self.done
         return [item]
 
     def end(self) -> list[dict[str, Any]]:

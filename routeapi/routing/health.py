@@ -131,6 +131,10 @@ class CircuitBreaker:
                 return False
             return self.backend.try_take_probe(key, now=now, hold_until=now + self.probe_timeout)
 
+    def failing(self, key: str) -> bool:
+        """Whether the deployment's last outcome was a failure (open, half-open, or closed with failures counted)."""
+        return self.backend.get(key).failures > 0
+
     def record_success(self, key: str) -> None:
         """Any success proves the deployment answers: the circuit closes and the failure count resets."""
         with self._lock:

@@ -39,9 +39,11 @@ class AttemptPacer:
             return self._delay(key, self._clock())
 
     def started(self, key: str) -> None:
-        """Record that an attempt at ``key`` starts now."""
+        """Record that an attempt at ``key`` starts now (forgetting starts that left the window)."""
         with self._lock:
-            insort(self._starts.setdefault(key, []), self._clock())
+            now = self._clock()
+            self._delay(key, now)
+            insort(self._starts.setdefault(key, []), now)
 
     def reserve(self, key: str) -> float:
         """``delay_before`` and ``started`` in one atomic step: books the earliest free start and returns the wait

@@ -18,6 +18,7 @@ from ..errors import (
     PermissionDenied,
     RateLimited,
     RouteError,
+    StreamTimeout,
     UnsupportedFeature,
 )
 
@@ -33,6 +34,8 @@ def after_failure(error: BaseException) -> Next:
     context moves on; any other 4xx (content filter included) stops — retrying a bad request only wastes quota."""
     if not isinstance(error, RouteError):
         return Next.STOP
+    if isinstance(error, StreamTimeout):
+        return Next.MOVE_ON  # no first token in time: another deployment is the better bet
     if error.retryable:
         return Next.RETRY
     if isinstance(error, (AuthenticationError, PermissionDenied, NotFound, ContextLengthExceeded, UnsupportedFeature)):
@@ -40,6 +43,14 @@ def after_failure(error: BaseException) -> Next:
     if isinstance(error, BadRequest):
         return Next.STOP
     return Next.MOVE_ON
+
+
+def judges_health(error: BaseException) -> bool:
+    """Whether a failure says something about the deployment (and counts toward opening its circuit): outages,
+    rate limits, timeouts and bad credentials do; a request the caller got wrong does not."""
+    if not isinstance(error, RouteError):
+        return False
+    return error.retryable or isinstance(error, (AuthenticationError, PermissionDenied, StreamTimeout))
 
 
 def backoff(attempt: int, error: BaseException, config: RetryConfig) -> float:

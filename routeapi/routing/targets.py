@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..catalog.vendors import VENDORS
 from ..config import Deployment, ModelConfig, RouteConfig
 from ..errors import ConfigurationError
+from .balancing import order as order_deployments
 
 
 class UnknownModel(ConfigurationError):
@@ -24,10 +24,21 @@ class Target:
     requested: str
     position: int = 0
     max_tokens: int | None = None
+    first_token_timeout: float | None = None
+    stream_idle_timeout: float | None = None
+
+    @property
+    def key(self) -> str:
+        """The deployment's key for health, pacing and latency statistics."""
+        return f"{self.provider}/{self.model}"
 
 
-def plan(config: RouteConfig, model_id: str, fallbacks: Sequence[str] = ()) -> list[Target]:
-    """The deployments for ``model_id`` in routing order, then those of each fallback, each model once."""
+Order = Callable[[Sequence[Deployment], str], list[Deployment]]
+
+
+def plan(config: RouteConfig, model_id: str, fallbacks: Sequence[str] = (), order: Order | None = None) -> list[Target]:
+    """The deployments for ``model_id`` in routing order, then those of each fallback, each model once.
+    ``order(deployments, alias)`` sorts an alias's deployments (the router's balancing strategy)."""
     targets: list[Target] = []
     seen: set[str] = set()
     queue = [model_id, *fallbacks]
@@ -42,8 +53,19 @@ def plan(config: RouteConfig, model_id: str, fallbacks: Sequence[str] = ()) -> l
             provider, model = _split_direct(config, name)
             targets.append(Target(provider, model, name, position))
         else:
-            for deployment in _ordered(alias, config.routing.strategy):
-                targets.append(Target(deployment.provider, deployment.model, name, position, alias.max_tokens))
+            deployments = order(alias.deployments, name) if order else _ordered(alias, config.routing.strategy)
+            for deployment in deployments:
+                targets.append(
+                    Target(
+                        deployment.provider,
+                        deployment.model,
+                        name,
+                        position,
+                        alias.max_tokens,
+                        alias.first_token_timeout,
+                        alias.stream_idle_timeout,
+                    )
+                )
             queue.extend(f for f in alias.fallbacks if f not in seen)
         position += 1
     return targets
@@ -61,13 +83,5 @@ def _split_direct(config: RouteConfig, name: str) -> tuple[str, str]:
 
 
 def _ordered(model: ModelConfig, strategy: str) -> list[Deployment]:
-    """``priority``: lowest ``priority`` value first, config order among equals. ``weighted``: within each priority
-    level, a random order where a deployment comes first with probability proportional to its weight."""
-    deployments = sorted(model.deployments, key=lambda d: d.priority)
-    if strategy != "weighted" or len(deployments) < 2:
-        return deployments
-    # Efraimidis-Spirakis: sorting by u ** (1 / w) draws a weighted order without replacement.
-    return sorted(
-        deployments,
-        key=lambda d: (d.priority, -(random.random() ** (1.0 / d.weight)) if d.weight > 0 else 0.0),
-    )
+    """Without a router's statistics: ``priority`` order, or weighted random for ``weighted``."""
+    return order_deployments(model.deployments, "weighted" if strategy == "weighted" else "priority")
