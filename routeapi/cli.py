@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .server.cli import add_arguments as add_serve_arguments
+from .server.cli import run as run_serve
+
 
 def _demo(_: argparse.Namespace) -> int:
     """An offline round trip: a fake OpenAI upstream on loopback, an alias with a fallback, sync and streamed."""
@@ -42,7 +45,15 @@ def _demo(_: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="routeapi", description="One client and gateway for every LLM provider.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser("demo", help="run an offline demo against a built-in fake upstream")
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP gateway (OpenAI, Anthropic and Gemini protocols); needs routeapi[server]",
+        description="Serve the gateway. Without --config and ./routeapi.yaml and with no provider key in the "
+        "environment, it serves the offline demo.",
+    )
+    add_serve_arguments(serve)
+    serve.set_defaults(handler=run_serve)
+    demo = commands.add_parser("demo", help="run an offline SDK demo against a built-in fake upstream, then exit")
     demo.set_defaults(handler=_demo)
     return parser
 

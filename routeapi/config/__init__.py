@@ -1,7 +1,17 @@
 """Configuration: the schema (:mod:`.models`) and how it is loaded (:mod:`.loading`)."""
 
 from .loading import build, load_file, resolve_provider
-from .models import Deployment, ModelConfig, ProviderConfig, RetryConfig, RouteConfig, RoutingConfig, TimeoutConfig
+from .models import (
+    Deployment,
+    ModelConfig,
+    ProviderConfig,
+    RetryConfig,
+    RouteConfig,
+    RoutingConfig,
+    ServerConfig,
+    ServerToken,
+    TimeoutConfig,
+)
 
 __all__ = [
     "Deployment",
@@ -10,6 +20,8 @@ __all__ = [
     "RetryConfig",
     "RouteConfig",
     "RoutingConfig",
+    "ServerConfig",
+    "ServerToken",
     "TimeoutConfig",
     "build",
     "load_file",

@@ -121,6 +121,40 @@ class TimeoutConfig(_Section):
     total: float | None = Field(default=None, gt=0, description="Whole call: every attempt, backoff and fallback.")
 
 
+class ServerToken(_Section):
+    """One routeapi token a caller presents. ``name`` identifies the caller in logs; the token never appears there."""
+
+    name: str = Field(min_length=1)
+    token: SecretStr
+
+    @field_validator("token")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+
+class ServerConfig(_Section):
+    """Tokens and limits of ``routeapi serve`` (the gateway). Limits apply per worker process."""
+
+    tokens: list[ServerToken] = Field(default_factory=list[ServerToken])
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0, description="Larger request bodies get a 413.")
+    max_concurrent_requests: int = Field(default=256, gt=0, description="Requests beyond it get a 429.")
+    max_concurrent_streams: int = Field(default=128, gt=0, description="Streams beyond it get a 429.")
+    request_timeout: float = Field(default=600.0, gt=0, description="Seconds for a whole request, streams included.")
+    ping_interval: float = Field(default=10.0, gt=0, description="Seconds of silence before an Anthropic ping.")
+
+    @field_validator("tokens")
+    @classmethod
+    def _distinct_tokens(cls, tokens: list[ServerToken]) -> list[ServerToken]:
+        if len({t.name for t in tokens}) != len(tokens):
+            raise ValueError("two tokens have the same name")
+        if len({t.token.get_secret_value() for t in tokens}) != len(tokens):
+            raise ValueError("two tokens have the same value")
+        return tokens
+
+
 class RouteConfig(_Section):
     """The whole configuration: ``RouteClient(**sections)`` or a YAML file with the same keys."""
 
@@ -129,6 +163,7 @@ class RouteConfig(_Section):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     timeouts: TimeoutConfig = Field(default_factory=TimeoutConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> RouteConfig:
