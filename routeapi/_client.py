@@ -12,6 +12,7 @@ from .faces._calls import Caller
 from .faces.anthropic import AsyncMessages, Messages
 from .faces.gemini import Aio, AsyncModels, Models
 from .faces.openai import AsyncChat, Chat
+from .telemetry import Telemetry
 
 
 def _config(config: RouteConfig | None, sections: dict[str, Any]) -> RouteConfig:
@@ -41,11 +42,14 @@ class _BaseClient:
         retry: Mapping[str, Any] | None = None,
         timeouts: Mapping[str, Any] | None = None,
         config: RouteConfig | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        """``telemetry``: where spans and metrics go (default: the OpenTelemetry global providers, a no-op until
+        the application configures an SDK)."""
         sections = {"providers": providers, "models": models, "routing": routing, "retry": retry, "timeouts": timeouts}
         self.config = _config(config, sections)
         _check_credentials(self.config)
-        self._caller = Caller(self.config)
+        self._caller = Caller(self.config, telemetry=telemetry)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Any:

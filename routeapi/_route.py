@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Attempt
-from .ir import Adaptation
+from .ir import Adaptation, Usage
 
 _ATTRIBUTE = "_routeapi_route"
 
@@ -22,6 +22,10 @@ class RouteInfo:
     upstream_request_id: str | None = None
     adaptations: list[Adaptation] = field(default_factory=lambda: [])
     failed_attempts: list[Attempt] = field(default_factory=lambda: [])
+    usage: Usage | None = None
+    """Tokens of the attempt that served (streams: once the stream ended)."""
+    cost: float | None = None
+    """USD at the catalog's list prices; ``None`` when the model has no known price."""
     content_filter: dict[str, Any] | None = None
     """The provider's content-filter categories when it filtered the answer (translated, non-streamed calls; a
     same-protocol answer carries them in its own fields)."""

@@ -8,15 +8,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import ir
 from .._route import RouteInfo
 from ..adapters.base import CallOptions, Operation
 from ..adapters.pool import AdapterPool
+from ..catalog import pricing
 from ..catalog.models import lookup
+from ..catalog.vendors import VENDORS
 from ..config import RouteConfig
 from ..routing.deadline import Deadline
 from ..routing.engine import CallState, Router
 from ..routing.health import HealthBackend
 from ..routing.targets import Target
+from ..telemetry import AttemptTelemetry, CallTelemetry, Telemetry, default_telemetry, server_of
 from ._exchange import Exchange
 from ._streaming import AsyncOpened, Opened, aopen_stream, new_guard, open_stream
 
@@ -43,10 +47,64 @@ class CallSpec:
 
 
 class Caller:
-    def __init__(self, config: RouteConfig, *, health: HealthBackend | None = None) -> None:
+    def __init__(
+        self, config: RouteConfig, *, health: HealthBackend | None = None, telemetry: Telemetry | None = None
+    ) -> None:
         self.config = config
         self.router = Router(config, health=health)
         self.adapters = AdapterPool(config)
+        self.telemetry = telemetry or default_telemetry()
+        self._servers: dict[str, tuple[str, str | None, int | None]] = {}
+
+    # -- telemetry -----------------------------------------------------------------------------------------
+    def _server(self, provider: str) -> tuple[str, str | None, int | None]:
+        """(provider type, server address, server port) of a configured provider, computed once."""
+        known = self._servers.get(provider)
+        if known is None:
+            configured = self.config.providers.get(provider)
+            kind = configured.type if configured is not None else provider
+            url = None
+            if configured is not None:
+                url = configured.base_url or configured.endpoint or configured.endpoint_url
+            vendor = VENDORS.get(kind)
+            known = (kind, *server_of(url or (vendor.base_url if vendor else None), kind))
+            self._servers[provider] = known
+        return known
+
+    def _attempt_span(self, call: CallTelemetry, target: Target) -> AttemptTelemetry:
+        kind, address, port = self._server(target.provider)
+        return call.attempt(
+            target.provider,
+            target.model,
+            provider_type=kind,
+            position=target.position,
+            server_address=address,
+            server_port=port,
+        )
+
+    def _account(self, route: RouteInfo, target: Target, response: ir.Response) -> float | None:
+        """Usage and cost of the attempt that served (failed attempts are never billed here)."""
+        family = pricing.family_of(self._server(target.provider)[0])
+        usage = response.usage
+        cost = pricing.cost(family, response.model or target.model, usage) if family and usage else None
+        route.usage, route.cost = usage, cost
+        return cost
+
+    def _finished(self, call: CallTelemetry, att: AttemptTelemetry, route: RouteInfo, response: ir.Response) -> None:
+        target = Target(route.provider or "", route.model or "", "")
+        cost = self._account(route, target, response)
+        reasons = [c.finish_reason for c in response.choices if c.finish_reason]
+        att.succeeded(response.model, response.id, reasons, response.usage, cost, route.adaptations)
+
+    def _stream_end(self, call: CallTelemetry, route: RouteInfo, translator: Any, error: BaseException | None) -> None:
+        if error is not None:
+            call.fail(error)
+            return
+        response: ir.Response = translator.partial()
+        target = Target(route.provider or "", route.model or "", "")
+        cost = self._account(route, target, response)
+        reasons = [c.finish_reason for c in response.choices if c.finish_reason]
+        call.finish(response_model=response.model or None, finish_reasons=reasons, usage=response.usage, cost=cost)
 
     # -- per call and per attempt --------------------------------------------------------------------------
     def _start(self, spec: CallSpec) -> tuple[list[Target], CallState, RouteInfo]:
@@ -82,66 +140,104 @@ class Caller:
     # -- the four call styles ------------------------------------------------------------------------------
     def send(self, exchange: Exchange, operation: Operation, spec: CallSpec) -> tuple[dict[str, Any], RouteInfo]:
         targets, state, route = self._start(spec)
+        call = CallTelemetry.start(operation, spec.model, exchange.body, spec.request_id, telemetry=self.telemetry)
 
         def attempt(target: Target) -> dict[str, Any]:
-            adapter = self.adapters.get(target.provider)
-            leg = exchange.leg(target, adapter.protocol)
-            raw = adapter.send(operation, leg.body, self._options(spec, target, state))
-            _served(route, target, raw.upstream_request_id, leg.adaptations)
-            response = exchange.response(leg, adapter.protocol, raw)
-            route.content_filter = leg.content_filter
-            return response
+            with self._attempt_span(call, target) as att:
+                adapter = self.adapters.get(target.provider)
+                leg = exchange.leg(target, adapter.protocol)
+                raw = adapter.send(operation, leg.body, self._options(spec, target, state))
+                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                data, response = exchange.response(leg, adapter.protocol, raw)
+                route.content_filter = leg.content_filter
+                self._finished(call, att, route, response)
+                return data
 
-        return self.router.run(targets, attempt, state, self.screen), route
+        try:
+            data = self.router.run(targets, attempt, state, self.screen)
+        except BaseException as error:
+            call.fail(error)
+            raise
+        call.finish()
+        return data, route
 
     async def asend(self, exchange: Exchange, operation: Operation, spec: CallSpec) -> tuple[dict[str, Any], RouteInfo]:
         targets, state, route = self._start(spec)
+        call = CallTelemetry.start(operation, spec.model, exchange.body, spec.request_id, telemetry=self.telemetry)
 
         async def attempt(target: Target) -> dict[str, Any]:
-            adapter = self.adapters.get(target.provider)
-            leg = exchange.leg(target, adapter.protocol)
-            raw = await adapter.asend(operation, leg.body, self._options(spec, target, state))
-            _served(route, target, raw.upstream_request_id, leg.adaptations)
-            response = exchange.response(leg, adapter.protocol, raw)
-            route.content_filter = leg.content_filter
-            return response
+            with self._attempt_span(call, target) as att:
+                adapter = self.adapters.get(target.provider)
+                leg = exchange.leg(target, adapter.protocol)
+                raw = await adapter.asend(operation, leg.body, self._options(spec, target, state))
+                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                data, response = exchange.response(leg, adapter.protocol, raw)
+                route.content_filter = leg.content_filter
+                self._finished(call, att, route, response)
+                return data
 
-        return await self.router.arun(targets, attempt, state, self.screen), route
+        try:
+            data = await self.router.arun(targets, attempt, state, self.screen)
+        except BaseException as error:
+            call.fail(error)
+            raise
+        call.finish()
+        return data, route
 
     def stream(
         self, exchange: Exchange, operation: Operation, spec: CallSpec, *, include_usage: bool = False
     ) -> tuple[Opened, RouteInfo]:
         targets, state, route = self._start(spec)
+        call = CallTelemetry.start(
+            operation, spec.model, exchange.body, spec.request_id, stream=True, telemetry=self.telemetry
+        )
 
         def attempt(target: Target) -> Opened:
-            adapter = self.adapters.get(target.provider)
-            leg = exchange.leg(target, adapter.protocol, stream=True)
-            raw = adapter.stream(operation, leg.body, self._options(spec, target, state))
-            translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
-            # A guard fires from another thread: it needs a stop that wakes a blocked read (not every stream has one).
-            stop = getattr(raw, "interrupt", raw.close)
-            opened = open_stream(raw, translator, new_guard(*self._guard_times(spec, target), stop))
-            _served(route, target, raw.upstream_request_id, leg.adaptations)
-            return opened
+            with self._attempt_span(call, target):
+                adapter = self.adapters.get(target.provider)
+                leg = exchange.leg(target, adapter.protocol, stream=True)
+                raw = adapter.stream(operation, leg.body, self._options(spec, target, state))
+                translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
+                # A guard fires from another thread: it needs a stop that wakes a blocked read.
+                stop = getattr(raw, "interrupt", raw.close)
+                opened = open_stream(raw, translator, new_guard(*self._guard_times(spec, target), stop))
+                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                call.first_token()
+                opened.on_end = lambda error: self._stream_end(call, route, translator, error)
+                return opened
 
-        return self.router.run(targets, attempt, state, self.screen), route
+        try:
+            return self.router.run(targets, attempt, state, self.screen), route
+        except BaseException as error:
+            call.fail(error)
+            raise
 
     async def astream(
         self, exchange: Exchange, operation: Operation, spec: CallSpec, *, include_usage: bool = False
     ) -> tuple[AsyncOpened, RouteInfo]:
         targets, state, route = self._start(spec)
+        call = CallTelemetry.start(
+            operation, spec.model, exchange.body, spec.request_id, stream=True, telemetry=self.telemetry
+        )
 
         async def attempt(target: Target) -> AsyncOpened:
-            adapter = self.adapters.get(target.provider)
-            leg = exchange.leg(target, adapter.protocol, stream=True)
-            raw = await adapter.astream(operation, leg.body, self._options(spec, target, state))
-            translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
-            guard = new_guard(*self._guard_times(spec, target), _no_close)
-            opened = await aopen_stream(raw, translator, guard)
-            _served(route, target, raw.upstream_request_id, leg.adaptations)
-            return opened
+            with self._attempt_span(call, target):
+                adapter = self.adapters.get(target.provider)
+                leg = exchange.leg(target, adapter.protocol, stream=True)
+                raw = await adapter.astream(operation, leg.body, self._options(spec, target, state))
+                translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
+                guard = new_guard(*self._guard_times(spec, target), _no_close)
+                opened = await aopen_stream(raw, translator, guard)
+                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                call.first_token()
+                opened.on_end = lambda error: self._stream_end(call, route, translator, error)
+                return opened
 
-        return await self.router.arun(targets, attempt, state, self.screen), route
+        try:
+            return await self.router.arun(targets, attempt, state, self.screen), route
+        except BaseException as error:
+            call.fail(error)
+            raise
 
 
 def _no_close() -> None:

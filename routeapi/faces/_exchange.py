@@ -95,17 +95,18 @@ class Exchange:
         body, encoded = get_codec(protocol).encode_request(request, model=target.model)
         return Leg(body, adaptations + encoded, False, forced_tool, target.model)
 
-    def response(self, leg: Leg, protocol: str, raw: RawResponse) -> dict[str, Any]:
-        """The upstream response in the face's protocol."""
+    def response(self, leg: Leg, protocol: str, raw: RawResponse) -> tuple[dict[str, Any], ir.Response]:
+        """The upstream response in the face's protocol, and in the IR (for usage, cost and telemetry)."""
         if leg.same_protocol:
-            return raw.json()
+            data: dict[str, Any] = raw.json()
+            return data, get_codec(self.face).decode_response(data)
         response = get_codec(protocol).decode_response(raw.json())
         response.model = response.model or leg.model
         if leg.forced_tool is not None:
             response = unwrap_forced_tool(response, leg.forced_tool)
         response.adaptations = leg.adaptations
         leg.content_filter = next((c.content_filter for c in response.choices if c.content_filter), None)
-        return get_codec(self.face).encode_response(response)
+        return get_codec(self.face).encode_response(response), response
 
     def stream_translator(self, leg: Leg, protocol: str, *, include_usage: bool) -> StreamTranslator:
         if leg.same_protocol:

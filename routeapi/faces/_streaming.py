@@ -35,6 +35,8 @@ class Opened:
     raw: RawStream[Any]
     translator: StreamTranslator
     guard: StreamGuard | None = None
+    on_end: Callable[[BaseException | None], None] | None = None
+    """Told once how the stream ended: None when it completed or the caller stopped reading, else the error."""
 
 
 @dataclass(slots=True)
@@ -45,6 +47,7 @@ class AsyncOpened:
     translator: StreamTranslator
     guard: StreamGuard | None = None
     timer: LoopTimer | None = None
+    on_end: Callable[[BaseException | None], None] | None = None
 
 
 def new_guard(first_token: float | None, idle: float | None, close: Callable[[], object]) -> StreamGuard | None:
@@ -97,6 +100,12 @@ async def aopen_stream(
             uncancel(timer.reader if timer else None)
         raise _before_content(error, guard) from error
     return AsyncOpened(buffered, items, raw, translator, guard, timer)
+
+
+def _ended(on_end: Callable[[BaseException | None], None] | None, error: BaseException | None) -> None:
+    # The callback ignores all but its first report (telemetry's finish/fail run once).
+    if on_end is not None:
+        on_end(error)
 
 
 def _stop_watching(guard: StreamGuard | None) -> None:
@@ -178,8 +187,11 @@ class Stream(Generic[_T]):
             for payload in translator.end():
                 yield make(payload)
         except (RouteError, OSError) as error:
-            raise _interrupted(error, self.route, translator, guard) from error
+            interrupted = _interrupted(error, self.route, translator, guard)
+            _ended(opened.on_end, interrupted)
+            raise interrupted from error
         finally:
+            _ended(opened.on_end, None)
             _stop_watching(guard)
             opened.raw.close()
 
@@ -235,10 +247,15 @@ class AsyncStream(Generic[_T]):
             if guard is None or not guard.fired:
                 raise
             uncancel(timer.reader if timer else None)
-            raise _interrupted(error, self.route, translator, guard) from None
+            interrupted = _interrupted(error, self.route, translator, guard)
+            _ended(opened.on_end, interrupted)
+            raise interrupted from None
         except (RouteError, OSError) as error:
-            raise _interrupted(error, self.route, translator, guard) from error
+            interrupted = _interrupted(error, self.route, translator, guard)
+            _ended(opened.on_end, interrupted)
+            raise interrupted from error
         finally:
+            _ended(opened.on_end, None)
             if timer is not None:
                 timer.cancel()
             await opened.raw.aclose()

@@ -1565,3 +1565,7 @@ class AnthropicMessagesCodec:
 
     def encode_response(self, response: ir.Response) -> JSONObject:
         return _encode_response(response)
+
+
+usage_from_wire = _usage_from_wire
+"""An Anthropic ``usage`` object -> IR usage (used by the same-protocol stream relay)."""

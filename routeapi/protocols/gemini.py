@@ -1797,3 +1797,7 @@ class GeminiCodec:
 
     def encode_response(self, response: ir.Response) -> JSONObject:
         return _encode_response(response)
+
+
+usage_from_wire = _usage_from_wire
+"""A Gemini ``usageMetadata`` object -> IR usage (used by the same-protocol stream relay)."""

@@ -1361,3 +1361,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - time.time(), 0.0)
+
+
+usage_from_wire = _decode_usage
+"""A Chat Completions ``usage`` object -> IR usage (used by the same-protocol stream relay)."""

@@ -11,23 +11,26 @@ from ..errors import ProtocolError, StreamInterrupted
 from .sse import SSEEvent
 
 
-def _text_response(texts: list[str]) -> ir.Response:
-    return ir.Response("", "", [ir.Choice(ir.Message("assistant", [ir.TextPart("".join(texts))]))])
+def _text_response(texts: list[str], usage: ir.Usage | None = None) -> ir.Response:
+    return ir.Response("", "", [ir.Choice(ir.Message("assistant", [ir.TextPart("".join(texts))]))], usage)
 
 
 class OpenAIChatRelay:
     """Chat Completions chunks. ``[DONE]`` ends the stream; a chunk with a top-level ``error`` is an error.
     The text of the first choice is kept, for the partial answer of an interrupted stream."""
 
-    __slots__ = ("_texts", "done", "has_content")
+    __slots__ = ("_texts", "_usage", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
         self._texts: list[str] = []
+        self._usage: dict[str, Any] | None = None
 
     def partial(self) -> ir.Response:
-        return _text_response(self._texts)
+        from .openai_chat import usage_from_wire
+
+        return _text_response(self._texts, usage_from_wire(self._usage) if self._usage else None)
 
     def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
         data = item.data
@@ -45,6 +48,8 @@ class OpenAIChatRelay:
             from .openai_chat import error_from_body
 
             raise error_from_body(200, chunk, {})
+        if chunk.get("usage"):
+            self._usage = chunk["usage"]
         choices = cast("list[dict[str, Any]]", chunk.get("choices") or [])
         if choices:
             delta: dict[str, Any] = choices[0].get("delta") or {}
@@ -74,15 +79,18 @@ def _has_content(chunk: dict[str, Any]) -> bool:
 class AnthropicRelay:
     """Messages events. ``message_stop`` ends the stream; ``ping`` is dropped (as the SDK does); ``error`` raises."""
 
-    __slots__ = ("_texts", "done", "has_content")
+    __slots__ = ("_texts", "_usage", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
         self._texts: list[str] = []
+        self._usage: dict[str, Any] = {}
 
     def partial(self) -> ir.Response:
-        return _text_response(self._texts)
+        from .anthropic_messages import usage_from_wire
+
+        return _text_response(self._texts, usage_from_wire(self._usage) if self._usage else None)
 
     def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
         name = item.event
@@ -99,6 +107,11 @@ class AnthropicRelay:
             from .anthropic_messages import error_from_body
 
             raise error_from_body(200, event, {})
+        if name == "message_start":
+            message: dict[str, Any] = event.get("message") or {}
+            self._usage.update(cast("dict[str, Any]", message.get("usage") or {}))
+        elif name == "message_delta":
+            self._usage.update(cast("dict[str, Any]", event.get("usage") or {}))  # totals: they replace
         if name == "message_stop":
             self.done = True
         elif name != "message_start":
@@ -119,15 +132,18 @@ class GeminiRelay:
     """generateContent chunks (already parsed). Gemini streams have no terminator: the stream is complete once a
     candidate carried a ``finishReason`` (or the prompt was blocked)."""
 
-    __slots__ = ("_texts", "done", "has_content")
+    __slots__ = ("_texts", "_usage", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
         self._texts: list[str] = []
+        self._usage: dict[str, Any] | None = None
 
     def partial(self) -> ir.Response:
-        return _text_response(self._texts)
+        from .gemini import usage_from_wire
+
+        return _text_response(self._texts, usage_from_wire(self._usage) if self._usage else None)
 
     def feed(self, item: dict[str, Any]) -> list[dict[str, Any]]:
         if "error" in item:
@@ -135,6 +151,8 @@ class GeminiRelay:
 
             raise error_from_body(None, item, {})
         candidates = cast("list[dict[str, Any]]", item.get("candidates") or [])
+        if item.get("usageMetadata"):
+            self._usage = item["usageMetadata"]
         feedback: dict[str, Any] = item.get("promptFeedback") or {}
         if any(c.get("finishReason") for c in candidates) or feedback.get("blockReason"):
             self.done = True
