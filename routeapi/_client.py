@@ -12,6 +12,7 @@ from .faces._calls import Caller
 from .faces.anthropic import AsyncMessages, Messages
 from .faces.gemini import Aio, AsyncModels, Models
 from .faces.openai import AsyncChat, Chat
+from .faces.responses import AsyncResponses, Responses
 from .telemetry import Telemetry
 
 
@@ -58,12 +59,13 @@ class _BaseClient:
 
 
 class RouteClient(_BaseClient):
-    """The synchronous client. Faces: ``chat.completions`` (OpenAI), ``messages`` (Anthropic), ``models``
-    (Gemini; ``aio.models`` is its async twin, as in google-genai)."""
+    """The synchronous client. Faces: ``chat.completions`` and ``responses`` (OpenAI), ``messages`` (Anthropic),
+    ``models`` (Gemini; ``aio.models`` is its async twin, as in google-genai)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chat = Chat(self._caller)
+        self.responses = Responses(self._caller)
         self.messages = Messages(self._caller)
         self.models = Models(self._caller)
         self.aio = Aio(self._caller)
@@ -91,6 +93,7 @@ class AsyncRouteClient(_BaseClient):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chat = AsyncChat(self._caller)
+        self.responses = AsyncResponses(self._caller)
         self.messages = AsyncMessages(self._caller)
         self.models = AsyncModels(self._caller)
         self.aio = Aio(self._caller)

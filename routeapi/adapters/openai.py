@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..config import ProviderConfig, TimeoutConfig
 from ..errors import ProviderError
 from ._stainless import StainlessAdapter, json_body
 from .base import Operation
@@ -12,6 +13,13 @@ from .base import Operation
 class OpenAIAdapter(StainlessAdapter):
     protocol = "openai_chat"
     request_id_header = "x-request-id"
+    protocols: tuple[str, ...] = ("openai_chat",)
+    """OpenAI itself (and Azure) also speak the Responses API; OpenAI-compatible vendors only Chat Completions."""
+
+    def __init__(self, provider: str, config: ProviderConfig, timeouts: TimeoutConfig) -> None:
+        super().__init__(provider, config, timeouts)
+        if config.type in ("openai", "azure_openai"):
+            self.protocols = ("openai_chat", "openai_responses")
     paths: ClassVar[dict[Operation, str]] = {
         "chat": "/chat/completions",
         "embeddings": "/embeddings",

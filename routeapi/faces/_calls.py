@@ -145,10 +145,11 @@ class Caller:
         def attempt(target: Target) -> dict[str, Any]:
             with self._attempt_span(call, target) as att:
                 adapter = self.adapters.get(target.provider)
-                leg = exchange.leg(target, adapter.protocol)
-                raw = adapter.send(operation, leg.body, self._options(spec, target, state))
+                wire, op = _wire(exchange, adapter, operation)
+                leg = exchange.leg(target, wire)
+                raw = adapter.send(op, leg.body, self._options(spec, target, state))
                 _served(route, target, raw.upstream_request_id, leg.adaptations)
-                data, response = exchange.response(leg, adapter.protocol, raw)
+                data, response = exchange.response(leg, wire, raw)
                 route.content_filter = leg.content_filter
                 self._finished(call, att, route, response)
                 return data
@@ -168,10 +169,11 @@ class Caller:
         async def attempt(target: Target) -> dict[str, Any]:
             with self._attempt_span(call, target) as att:
                 adapter = self.adapters.get(target.provider)
-                leg = exchange.leg(target, adapter.protocol)
-                raw = await adapter.asend(operation, leg.body, self._options(spec, target, state))
+                wire, op = _wire(exchange, adapter, operation)
+                leg = exchange.leg(target, wire)
+                raw = await adapter.asend(op, leg.body, self._options(spec, target, state))
                 _served(route, target, raw.upstream_request_id, leg.adaptations)
-                data, response = exchange.response(leg, adapter.protocol, raw)
+                data, response = exchange.response(leg, wire, raw)
                 route.content_filter = leg.content_filter
                 self._finished(call, att, route, response)
                 return data
@@ -195,9 +197,10 @@ class Caller:
         def attempt(target: Target) -> Opened:
             with self._attempt_span(call, target):
                 adapter = self.adapters.get(target.provider)
-                leg = exchange.leg(target, adapter.protocol, stream=True)
-                raw = adapter.stream(operation, leg.body, self._options(spec, target, state))
-                translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
+                wire, op = _wire(exchange, adapter, operation)
+                leg = exchange.leg(target, wire, stream=True)
+                raw = adapter.stream(op, leg.body, self._options(spec, target, state))
+                translator = exchange.stream_translator(leg, wire, include_usage=include_usage)
                 # A guard fires from another thread: it needs a stop that wakes a blocked read.
                 stop = getattr(raw, "interrupt", raw.close)
                 opened = open_stream(raw, translator, new_guard(*self._guard_times(spec, target), stop))
@@ -223,9 +226,10 @@ class Caller:
         async def attempt(target: Target) -> AsyncOpened:
             with self._attempt_span(call, target):
                 adapter = self.adapters.get(target.provider)
-                leg = exchange.leg(target, adapter.protocol, stream=True)
-                raw = await adapter.astream(operation, leg.body, self._options(spec, target, state))
-                translator = exchange.stream_translator(leg, adapter.protocol, include_usage=include_usage)
+                wire, op = _wire(exchange, adapter, operation)
+                leg = exchange.leg(target, wire, stream=True)
+                raw = await adapter.astream(op, leg.body, self._options(spec, target, state))
+                translator = exchange.stream_translator(leg, wire, include_usage=include_usage)
                 guard = new_guard(*self._guard_times(spec, target), _no_close)
                 opened = await aopen_stream(raw, translator, guard)
                 _served(route, target, raw.upstream_request_id, leg.adaptations)
@@ -238,6 +242,17 @@ class Caller:
         except BaseException as error:
             call.fail(error)
             raise
+
+
+_OPERATIONS: dict[str, Operation] = {"openai_responses": "responses"}
+
+
+def _wire(exchange: Exchange, adapter: Any, operation: Operation) -> tuple[str, Operation]:
+    """The protocol to speak to this adapter — the caller's own when the adapter speaks it too (OpenAI and Azure
+    speak Responses as well as Chat Completions), else the adapter's — and the operation that goes with it."""
+    spoken: tuple[str, ...] = getattr(adapter, "protocols", (adapter.protocol,))
+    wire = exchange.face if exchange.face in spoken else adapter.protocol
+    return wire, _OPERATIONS.get(wire, operation)
 
 
 def _no_close() -> None:

@@ -16,7 +16,7 @@ from ..catalog.models import lookup
 from ..ir.accumulate import Accumulator
 from ..protocols.base import StreamDecoder, StreamEncoder
 from ..protocols.registry import get_codec, stream_decoder, stream_encoder
-from ..protocols.relay import AnthropicRelay, GeminiRelay, OpenAIChatRelay
+from ..protocols.relay import AnthropicRelay, GeminiRelay, OpenAIChatRelay, OpenAIResponsesRelay
 from ..protocols.structured_output import ForcedToolUnwrapper, as_forced_tool, unwrap_forced_tool
 from ..routing.targets import Target
 
@@ -33,10 +33,11 @@ class StreamTranslator(Protocol):
         ...
 
 
-_RELAYS: dict[str, type[OpenAIChatRelay | AnthropicRelay | GeminiRelay]] = {
+_RELAYS: dict[str, type[OpenAIChatRelay | AnthropicRelay | GeminiRelay | OpenAIResponsesRelay]] = {
     "openai_chat": OpenAIChatRelay,
     "anthropic_messages": AnthropicRelay,
     "gemini": GeminiRelay,
+    "openai_responses": OpenAIResponsesRelay,
 }
 _MODEL_IN_PATH = {"gemini"}  # protocols whose model travels in the URL (the adapter takes it from CallOptions)
 
@@ -75,6 +76,11 @@ class Exchange:
             body = self.body if protocol in _MODEL_IN_PATH else {**self.body, "model": target.model}
             return Leg(body, [], True)
         request = self.request()
+        if self.face == "openai_responses":
+            # Built-in tools and file IDs exist only at OpenAI: refuse rather than silently lose them.
+            from ..protocols.openai_responses import check_portable
+
+            check_portable(request, protocol)
         if request.stream != stream or (stream and not request.stream_usage):
             # The call mode decides (Gemini says it in the URL, not the body), and translated streams always ask
             # for usage: the caller's protocol may report it even where OpenAI's would not.

@@ -22,6 +22,12 @@ _CODECS: dict[str, tuple[str, str, str, str]] = {
         "AnthropicStreamEncoder",
     ),
     "gemini": ("routeapi.protocols.gemini", "GeminiCodec", "GeminiStreamDecoder", "GeminiStreamEncoder"),
+    "openai_responses": (
+        "routeapi.protocols.openai_responses",
+        "OpenAIResponsesCodec",
+        "OpenAIResponsesStreamDecoder",
+        "OpenAIResponsesStreamEncoder",
+    ),
     "bedrock_converse": (
         "routeapi.protocols.bedrock_converse",
         "BedrockConverseCodec",

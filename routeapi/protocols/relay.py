@@ -168,3 +168,68 @@ class GeminiRelay:
         if not self.done:
             raise StreamInterrupted("the upstream stream ended before any candidate finished")
         return []
+
+
+_RESPONSES_CONTENT = frozenset(
+    {
+        "response.output_item.added",
+        "response.output_text.delta",
+        "response.function_call_arguments.delta",
+        "response.refusal.delta",
+        "response.reasoning_summary_text.delta",
+    }
+)
+
+
+class OpenAIResponsesRelay:
+    """Responses API events. ``response.completed`` / ``response.incomplete`` end the stream; ``error`` events and
+    ``response.failed`` raise. The output text and the final usage are kept for the partial answer."""
+
+    __slots__ = ("_final", "_texts", "done", "has_content")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.has_content = False
+        self._texts: list[str] = []
+        self._final: dict[str, Any] | None = None
+
+    def partial(self) -> ir.Response:
+        if self._final is not None:
+            from .registry import get_codec
+
+            return get_codec("openai_responses").decode_response(self._final)
+        return _text_response(self._texts)
+
+    def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
+        if not item.data or item.data.startswith("[DONE]"):
+            return []
+        try:
+            event = json.loads(item.data)
+        except ValueError:
+            raise ProtocolError(f"upstream sent a malformed stream event: {item.data[:80]!r}") from None
+        if not isinstance(event, dict):
+            raise ProtocolError(f"upstream sent a stream event that is not a JSON object: {item.data[:80]!r}")
+        event = cast("dict[str, Any]", event)
+        kind = event.get("type")
+        if kind == "error":
+            from .openai_chat import error_from_body
+
+            raise error_from_body(None, {"error": event}, {})
+        if kind == "response.failed":
+            from .registry import get_codec
+
+            get_codec("openai_responses").decode_response(event.get("response") or {})  # raises the mapped error
+        if kind in ("response.completed", "response.incomplete"):
+            self.done = True
+            self.has_content = True
+            self._final = event.get("response")
+        elif kind in _RESPONSES_CONTENT:
+            self.has_content = True
+            if kind == "response.output_text.delta":
+                self._texts.append(str(event.get("delta") or ""))
+        return [event]
+
+    def end(self) -> list[dict[str, Any]]:
+        if not self.done:
+            raise StreamInterrupted("the upstream stream ended without response.completed")
+        return []

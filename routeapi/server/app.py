@@ -186,7 +186,7 @@ class Gateway:
         if self.active_streams >= self.server.max_concurrent_streams:
             raise Problem("rate_limited", "the gateway is at its concurrent stream limit", retry_after=1)
         self.active_streams += 1
-        writer = writer_for(dialect, context.response, context.request_id, sse=call.sse)
+        writer = writer_for(dialect, context.response, context.request_id, sse=call.sse, face=call.face)
         watch.on_silence = writer.keep_alive
         try:
             try:

@@ -25,6 +25,8 @@ class Endpoint:
     """Gemini: ``streamGenerateContent``."""
     feature: str = ""
     """For ``not_implemented``: what is missing."""
+    face: str = ""
+    """The codec of the caller's protocol when the dialect alone does not tell (Responses vs Chat Completions)."""
 
 
 # path -> (method, kind, dialect or None when the caller's headers tell, feature)
@@ -32,7 +34,7 @@ _FIXED: dict[str, tuple[str, Kind, Dialect | None, str]] = {
     "/v1/chat/completions": ("POST", "chat", "openai", ""),
     "/v1/messages": ("POST", "chat", "anthropic", ""),
     "/v1/messages/count_tokens": ("POST", "not_implemented", "anthropic", "token counting"),
-    "/v1/responses": ("POST", "not_implemented", "openai", "the Responses API"),
+    "/v1/responses": ("POST", "chat", "openai", ""),
     "/v1/embeddings": ("POST", "not_implemented", "openai", "embeddings"),
     "/v1/models": ("GET", "models", None, ""),
     "/v1beta/models": ("GET", "models", "gemini", ""),
@@ -55,7 +57,8 @@ def resolve(request: Incoming) -> Endpoint:
     fixed = _FIXED.get(path)
     if fixed is not None:
         method, kind, dialect, feature = fixed
-        endpoint = Endpoint(kind, dialect or _listing_dialect(request), feature=feature)
+        face = "openai_responses" if path == "/v1/responses" else ""
+        endpoint = Endpoint(kind, dialect or _listing_dialect(request), feature=feature, face=face)
         _check_method(request, method)
         return endpoint
     match = _GEMINI_ACTION.fullmatch(path)
@@ -103,7 +106,7 @@ class ChatCall:
 
 
 def chat_call(endpoint: Endpoint, request: Incoming, body: Mapping[str, Any]) -> ChatCall:
-    face = _FACES[endpoint.dialect]
+    face = endpoint.face or _FACES[endpoint.dialect]
     if endpoint.dialect == "gemini":
         return ChatCall(face, endpoint.model or "", endpoint.streamed, sse=request.query.get("alt") == "sse")
     model = body.get("model")

@@ -118,6 +118,22 @@ class AnthropicStreamWriter(StreamWriter):
         return b"event: " + kind.encode() + b"\ndata: " + _json.dumps(payload) + b"\n\n"
 
 
+class ResponsesStreamWriter(StreamWriter):
+    """Responses API events: ``event: <type>`` before each payload, no terminator beyond ``response.completed``
+    (which the translator sends). A failure is an ``error`` event the openai SDK raises on."""
+
+    def _frame(self, payload: dict[str, Any]) -> bytes:
+        kind = str(payload.get("type", "error"))
+        return b"event: " + kind.encode() + b"\ndata: " + _json.dumps(payload) + b"\n\n"
+
+    async def fail(self, problem: Problem) -> None:
+        await self.start()
+        body: dict[str, Any] = error_body(self._dialect, problem, self.request_id)
+        error: dict[str, Any] = body.get("error") or {}
+        event: dict[str, Any] = {"type": "error", "code": error.get("code"), "message": error.get("message"), **body}
+        await self.response.end(self._frame(event))
+
+
 class GeminiArrayWriter(StreamWriter):
     """``streamGenerateContent`` without ``alt=sse``: one JSON array written element by element. An error becomes
     the last element and the array is left unclosed, so no JSON parser can take it for a complete answer."""
@@ -136,7 +152,11 @@ class GeminiArrayWriter(StreamWriter):
         return b"]" if self._elements else b"[]"
 
 
-def writer_for(dialect: Dialect, response: Responder, request_id: str, *, sse: bool = True) -> StreamWriter:
+def writer_for(
+    dialect: Dialect, response: Responder, request_id: str, *, sse: bool = True, face: str = ""
+) -> StreamWriter:
+    if face == "openai_responses":
+        return ResponsesStreamWriter(response, dialect, request_id)
     if dialect == "openai":
         return OpenAIStreamWriter(response, dialect, request_id)
     if dialect == "anthropic":

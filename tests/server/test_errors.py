@@ -177,7 +177,6 @@ def test_an_oversized_body_is_a_413(gateway: Served, fakes: dict[str, FakeUpstre
 @pytest.mark.parametrize(
     ("dialect", "path", "feature"),
     [
-        ("openai", "/v1/responses", "the Responses API"),
         ("openai", "/v1/embeddings", "embeddings"),
         ("anthropic", "/v1/messages/count_tokens", "token counting"),
         ("gemini", "/v1beta/models/openai/model-x:embedContent", "embeddings"),
