@@ -10,6 +10,7 @@ from typing import Any
 from .config import RouteConfig, build, load_file, resolve_provider
 from .faces._calls import Caller
 from .faces.anthropic import AsyncMessages, Messages
+from .faces.embeddings import AsyncEmbeddings, Embeddings
 from .faces.gemini import Aio, AsyncModels, Models
 from .faces.openai import AsyncChat, Chat
 from .faces.responses import AsyncResponses, Responses
@@ -59,13 +60,14 @@ class _BaseClient:
 
 
 class RouteClient(_BaseClient):
-    """The synchronous client. Faces: ``chat.completions`` and ``responses`` (OpenAI), ``messages`` (Anthropic),
-    ``models`` (Gemini; ``aio.models`` is its async twin, as in google-genai)."""
+    """The synchronous client. Faces: ``chat.completions``, ``responses``, ``embeddings`` (OpenAI), ``messages``
+    (Anthropic), ``models`` (Gemini; ``aio.models`` is its async twin, as in google-genai)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chat = Chat(self._caller)
         self.responses = Responses(self._caller)
+        self.embeddings = Embeddings(self._caller)
         self.messages = Messages(self._caller)
         self.models = Models(self._caller)
         self.aio = Aio(self._caller)
@@ -94,6 +96,7 @@ class AsyncRouteClient(_BaseClient):
         super().__init__(**kwargs)
         self.chat = AsyncChat(self._caller)
         self.responses = AsyncResponses(self._caller)
+        self.embeddings = AsyncEmbeddings(self._caller)
         self.messages = AsyncMessages(self._caller)
         self.models = AsyncModels(self._caller)
         self.aio = Aio(self._caller)

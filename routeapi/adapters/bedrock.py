@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -109,10 +110,38 @@ class BedrockAdapter:
         finally:
             _call_headers.reset(token)
 
+    def _invoke_each(self, body: dict[str, Any], options: CallOptions) -> RawResponse:
+        """Embeddings: ``{"modelId", "bodies": [...]}`` -> one ``invoke_model`` per body, in order (Titan embeds one
+        text per call). The answer is ``{"responses": [parsed bodies...]}`` with the last call's headers."""
+        token = _call_headers.set({REQUEST_ID_HEADER: options.request_id, **options.headers})
+        try:
+            client = self._boto()
+            responses: list[Any] = []
+            metadata: dict[str, Any] = {}
+            for invoke_body in body["bodies"]:
+                answer = client.invoke_model(
+                    modelId=body["modelId"],
+                    body=json.dumps(invoke_body),
+                    contentType="application/json",
+                    accept="application/json",
+                )
+                responses.append(json.loads(answer["body"].read()))
+                metadata = answer.get("ResponseMetadata") or {}
+        except Exception as exc:
+            raise self.map_error(exc) from exc
+        finally:
+            _call_headers.reset(token)
+        headers: dict[str, str] = dict(metadata.get("HTTPHeaders") or {})
+        return RawResponse.from_data({"responses": responses}, headers, metadata.get("RequestId"))
+
     def send(self, operation: Operation, body: dict[str, Any], options: CallOptions) -> RawResponse:
+        if operation == "embeddings":
+            return self._invoke_each(body, options)
         return _raw(self._call(operation, body, options, stream=False))
 
     async def asend(self, operation: Operation, body: dict[str, Any], options: CallOptions) -> RawResponse:
+        if operation == "embeddings":
+            return await self._in_thread(lambda: self._invoke_each(body, options))
         return _raw(await self._in_thread(lambda: self._call(operation, body, options, stream=False)))
 
     def stream(self, operation: Operation, body: dict[str, Any], options: CallOptions) -> EventStream:

@@ -41,7 +41,6 @@ JSONObject = dict[str, Any]
 _OPENAI_FACE = OpenAIEmbeddingsCodec()
 _GEMINI_FACE = GeminiEmbeddingsCodec()
 _BEDROCK = "bedrock_converse"  # the Bedrock adapter's protocol: embeddings go through invoke_model instead
-_OPENAI = "openai_chat"
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .._route import RouteInfo, attach
+from . import embeddings
 from ._calls import Caller, CallSpec, new_request_id
 from ._exchange import Exchange
 from ._streaming import AsyncStream, Stream
@@ -117,6 +118,12 @@ class Models:
         opened, route = self._caller.stream(Exchange(_FACE, wire_body(parameters)), "chat", _spec(model, routing))
         return Stream(opened, lambda chunk: sdk_response(chunk, parameters), route)
 
+    def embed_content(
+        self, *, model: str, contents: Any, config: Any = None, **routing: Any
+    ) -> types.EmbedContentResponse:
+        """Like ``genai.Client().models.embed_content`` (text); the same extra keywords."""
+        return embeddings.embed_content(self._caller, model=model, contents=contents, config=config, **routing)
+
 
 class AsyncModels:
     def __init__(self, caller: Caller) -> None:
@@ -137,6 +144,12 @@ class AsyncModels:
         exchange = Exchange(_FACE, wire_body(parameters))
         opened, route = await self._caller.astream(exchange, "chat", _spec(model, routing))
         return AsyncStream(opened, lambda chunk: sdk_response(chunk, parameters), route)
+
+    async def embed_content(
+        self, *, model: str, contents: Any, config: Any = None, **routing: Any
+    ) -> types.EmbedContentResponse:
+        """Like ``genai.Client().aio.models.embed_content``."""
+        return await embeddings.aembed_content(self._caller, model=model, contents=contents, config=config, **routing)
 
 
 class Aio:
