@@ -199,8 +199,12 @@ class Attempt:
 
 
 class AllAttemptsFailed(RouteError):
-    """Every target failed. ``attempts`` lists them in order; ``__cause__`` is the most relevant error."""
+    """Every target failed. ``attempts`` lists them in order; ``skipped`` the targets not tried and why (``(target,
+    reason)`` pairs); ``__cause__`` is the most relevant error."""
 
-    def __init__(self, message: str, *, attempts: list[Attempt], **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, attempts: list[Attempt], skipped: list[tuple[Any, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.attempts = attempts
+        self.skipped: list[tuple[Any, str]] = list(skipped or [])

@@ -19,34 +19,43 @@ class ProviderConfig(_Section):
     ``anthropic``, ``gemini``, ``bedrock`` or an OpenAI-compatible vendor (``deepseek``, ``groq``, ``ollama``...).
     Keys left out are read from the vendor's usual environment variable (``OPENAI_API_KEY``...)."""
 
-    type: str
-    api_key: SecretStr | None = None
-    base_url: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict[str, str])
+    type: str = Field(
+        description="The adapter: openai, azure_openai, anthropic, gemini, bedrock, or an OpenAI-compatible vendor "
+        "(deepseek, groq, mistral, together, fireworks, openrouter, xai, ollama, lmstudio, vllm)."
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="Secret. Default: the vendor's variable (OPENAI_API_KEY, ANTHROPIC_API_KEY...)."
+    )
+    base_url: str | None = Field(default=None, description="Another endpoint: a proxy, a vLLM server, a test fake.")
+    headers: dict[str, str] = Field(
+        default_factory=dict[str, str], description="Extra headers on every request to this provider."
+    )
     timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.request for this provider.")
-    # OpenAI
-    organization: str | None = None
-    project: str | None = None
-    # Azure OpenAI (api_version "v1" selects the version-less /openai/v1 endpoint; also Gemini's API version)
-    endpoint: str | None = None
-    api_version: str | None = None
-    azure_ad_token: SecretStr | None = None
+    organization: str | None = Field(default=None, description="OpenAI organization.")
+    project: str | None = Field(default=None, description="OpenAI project; Vertex AI project.")
+    endpoint: str | None = Field(
+        default=None, description="Azure OpenAI resource endpoint. Default: AZURE_OPENAI_ENDPOINT."
+    )
+    api_version: str | None = Field(
+        default=None,
+        description="Azure: api-version (default OPENAI_API_VERSION or 2024-10-21; 'v1' selects the /openai/v1 "
+        "endpoint). Gemini: API version (default v1beta).",
+    )
+    azure_ad_token: SecretStr | None = Field(default=None, description="Azure: a Microsoft Entra ID token.")
     azure_ad_token_provider: Callable[[], str] | None = Field(
         default=None, description="Microsoft Entra ID token provider (in code only), instead of api_key."
     )
-    # AWS Bedrock
-    region: str | None = None
-    endpoint_url: str | None = None
-    aws_access_key_id: SecretStr | None = None
-    aws_secret_access_key: SecretStr | None = None
-    aws_session_token: SecretStr | None = None
-    profile: str | None = None
+    region: str | None = Field(default=None, description="Bedrock: AWS region. Default: the AWS chain's.")
+    endpoint_url: str | None = Field(default=None, description="Bedrock: another bedrock-runtime endpoint.")
+    aws_access_key_id: SecretStr | None = Field(default=None, description="Bedrock. Default: the AWS chain.")
+    aws_secret_access_key: SecretStr | None = Field(default=None, description="Bedrock. Default: the AWS chain.")
+    aws_session_token: SecretStr | None = Field(default=None, description="Bedrock. Default: the AWS chain.")
+    profile: str | None = Field(default=None, description="Bedrock: a profile of ~/.aws/config.")
     max_concurrency: int = Field(
         default=64, ge=1, description="Bedrock: calls in flight at once (boto3 is blocking: this many threads)."
     )
-    # Google: Vertex AI instead of the Gemini Developer API
-    vertexai: bool = False
-    location: str | None = None
+    vertexai: bool = Field(default=False, description="Gemini through Vertex AI (project, location, ADC).")
+    location: str | None = Field(default=None, description="Vertex AI location.")
 
     @field_validator("type")
     @classmethod
@@ -60,10 +69,10 @@ class Deployment(_Section):
     """A model at a provider. ``provider`` names an entry of ``providers`` or a provider type used with its
     environment credentials."""
 
-    provider: str
-    model: str
-    weight: float = Field(default=1.0, ge=0)
-    priority: int = 0
+    provider: str = Field(description="A providers entry, or a provider type used with its environment key.")
+    model: str = Field(description="The model name at that provider.")
+    weight: float = Field(default=1.0, ge=0, description="Share of traffic under the weighted strategy.")
+    priority: int = Field(default=0, description="Lower is tried first; the strategy orders equal priorities.")
 
     @model_validator(mode="before")
     @classmethod
@@ -79,8 +88,13 @@ class Deployment(_Section):
 class ModelConfig(_Section):
     """A model ID callers use (an alias), served by one or more deployments, with fallbacks tried in order."""
 
-    deployments: Annotated[list[Deployment], Field(min_length=1)]
-    fallbacks: list[str] = Field(default_factory=list[str])
+    deployments: Annotated[
+        list[Deployment],
+        Field(min_length=1, description='Where the alias is served: {provider, model, ...} or "provider/model".'),
+    ]
+    fallbacks: list[str] = Field(
+        default_factory=list[str], description="Model IDs tried in order once every deployment failed."
+    )
     max_tokens: int | None = Field(default=None, gt=0, description="Default max_tokens when the caller gives none.")
     first_token_timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.first_token.")
     stream_idle_timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.stream_idle.")
@@ -96,7 +110,9 @@ class ModelConfig(_Section):
 
 
 class RoutingConfig(_Section):
-    strategy: Literal["priority", "weighted", "round_robin", "least_latency"] = "priority"
+    strategy: Literal["priority", "weighted", "round_robin", "least_latency"] = Field(
+        default="priority", description="How an alias's deployments are ordered for each call."
+    )
     failure_threshold: int = Field(default=3, ge=1, description="Consecutive failures that open a circuit.")
     cooldown_seconds: float = Field(default=30.0, ge=0, description="How long an open circuit skips a deployment.")
     attempts_per_second: int = Field(
@@ -109,12 +125,12 @@ class RoutingConfig(_Section):
 
 class RetryConfig(_Section):
     max_attempts: int = Field(default=3, ge=1, description="Attempts per deployment, the first included.")
-    initial_backoff: float = Field(default=0.5, ge=0)
-    max_backoff: float = Field(default=8.0, ge=0)
+    initial_backoff: float = Field(default=0.5, ge=0, description="Seconds before the first retry; then doubling.")
+    max_backoff: float = Field(default=8.0, ge=0, description="Backoff cap (a longer Retry-After still applies).")
 
 
 class TimeoutConfig(_Section):
-    connect: float = Field(default=5.0, gt=0)
+    connect: float = Field(default=5.0, gt=0, description="TCP and TLS connect.")
     request: float = Field(default=600.0, gt=0, description="One attempt, start to last byte.")
     first_token: float | None = Field(default=None, gt=0, description="Stream: time to the first content.")
     stream_idle: float | None = Field(default=None, gt=0, description="Stream: longest pause between events.")
@@ -124,8 +140,8 @@ class TimeoutConfig(_Section):
 class ServerToken(_Section):
     """One routeapi token a caller presents. ``name`` identifies the caller in logs; the token never appears there."""
 
-    name: str = Field(min_length=1)
-    token: SecretStr
+    name: str = Field(min_length=1, description="Who presents it; shown in logs.")
+    token: SecretStr = Field(description="The secret the caller sends. Never logged.")
 
     @field_validator("token")
     @classmethod
@@ -138,7 +154,9 @@ class ServerToken(_Section):
 class ServerConfig(_Section):
     """Tokens and limits of ``routeapi serve`` (the gateway). Limits apply per worker process."""
 
-    tokens: list[ServerToken] = Field(default_factory=list[ServerToken])
+    tokens: list[ServerToken] = Field(
+        default_factory=list[ServerToken], description="Tokens accepted by the gateway: [{name, token}]."
+    )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0, description="Larger request bodies get a 413.")
     max_concurrent_requests: int = Field(default=256, gt=0, description="Requests beyond it get a 429.")
     max_concurrent_streams: int = Field(default=128, gt=0, description="Streams beyond it get a 429.")

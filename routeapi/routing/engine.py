@@ -218,9 +218,9 @@ class Router:
         if state.attempts:
             error = final_error(state.attempts)
             if isinstance(error, AllAttemptsFailed):
-                error.skipped = list(state.skipped)  # type: ignore[attr-defined]
+                error.skipped = list(state.skipped)
             return error
         reasons = "; ".join(f"{t.key}: {why}" for t, why in state.skipped) or "no target"
-        error = AllAttemptsFailed(f"no target could take the call ({reasons})", attempts=[])
+        error = AllAttemptsFailed(f"no target could take the call ({reasons})", attempts=[], skipped=state.skipped)
         error.request_id = state.request_id
         return error
