@@ -19,7 +19,10 @@ END = "<!-- END GENERATED REFERENCE -->"
 _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("providers.<name>", ProviderConfig),
     ("models.<alias>", ModelConfig),
-    ("models.<alias>.deployments[]", typing.cast("type[BaseModel]", ModelConfig.model_fields["deployments"].annotation)),
+    (
+        "models.<alias>.deployments[]",
+        typing.cast("type[BaseModel]", ModelConfig.model_fields["deployments"].annotation),
+    ),
     ("routing", typing.cast("type[BaseModel]", RouteConfig.model_fields["routing"].annotation)),
     ("retry", typing.cast("type[BaseModel]", RouteConfig.model_fields["retry"].annotation)),
     ("timeouts", typing.cast("type[BaseModel]", RouteConfig.model_fields["timeouts"].annotation)),
@@ -47,7 +50,7 @@ def _type_name(annotation: Any) -> str:
     if origin is not None and getattr(origin, "__name__", "") == "Callable":
         return "callable (code only)"
     simple: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
-    return simple.get(annotation, repr(typing.cast(object, annotation)))
+    return simple.get(annotation, repr(typing.cast("object", annotation)))
 
 
 def _default(field: FieldInfo) -> str:
