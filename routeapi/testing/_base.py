@@ -57,6 +57,7 @@ class RecordedRequest:
 JSONObject = dict[str, Any]
 ReplyRenderer = Callable[[Reply, RecordedRequest, int], JSONObject]
 StreamRenderer = Callable[[Reply, RecordedRequest, int], list[bytes]]
+StreamErrorRenderer = Callable[[str, str, int], bytes]
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,16 @@ class Endpoint:
 
     ``render`` builds the JSON body of a reply. ``render_stream`` (streaming endpoints only) builds the wire
     events of a streamed reply, each a complete event (an SSE event, or a binary frame), the last one being
-    the protocol terminator.
+    the protocol terminator. ``render_stream_error`` builds the in-stream error event from (error type, message,
+    number of events sent before it), for endpoints whose error event differs from the fake's
+    ``_stream_error_event``.
     A ``scripted`` endpoint consumes the model's script steps; others always answer with ``render``.
     The int passed to renderers is the request's sequence number, for ids.
     """
 
     render: ReplyRenderer
     render_stream: StreamRenderer | None = None
+    render_stream_error: StreamErrorRenderer | None = None
     required: tuple[str, ...] = ()
     scripted: bool = True
 
@@ -336,10 +340,11 @@ class FakeUpstream(ABC):
             await self._run_step(step.then or self._default_reply(), exchange, record, sequence, endpoint)
         else:
             then = step.then if isinstance(step.then, Reply) else self._default_reply()
-            await self._run_stream_fault(step, exchange, record, self._events(endpoint, then, record, sequence))
+            events = self._events(endpoint, then, record, sequence)
+            await self._run_stream_fault(step, exchange, record, endpoint, events)
 
     async def _run_stream_fault(
-        self, fault: Fault, exchange: HTTPExchange, record: RecordedRequest, events: list[bytes]
+        self, fault: Fault, exchange: HTTPExchange, record: RecordedRequest, endpoint: Endpoint, events: list[bytes]
     ) -> None:
         head, rest = events[: fault.after_events], events[fault.after_events :]
         if fault.kind == "stall":
@@ -351,7 +356,11 @@ class FakeUpstream(ABC):
         elif fault.kind == "malformed":
             await self._send_events(exchange, record, [*head, self._malformed_event(), *rest], end=True)
         else:
-            error = self._stream_error_event(fault.error_type or "api_error", fault.message)
+            error_type = fault.error_type or "api_error"
+            if endpoint.render_stream_error is not None:
+                error = endpoint.render_stream_error(error_type, fault.message, len(head))
+            else:
+                error = self._stream_error_event(error_type, fault.message)
             await self._send_events(exchange, record, [*head, error], end=True, complete=False)
 
     def _events(self, endpoint: Endpoint, reply: Reply, record: RecordedRequest, sequence: int) -> list[bytes]:

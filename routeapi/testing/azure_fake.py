@@ -11,6 +11,8 @@ from routeapi.testing._script import Fault, Reply
 from routeapi.testing.openai_fake import FakeOpenAI
 
 _DEPLOYMENT_PATH = re.compile(r"/openai/deployments/(?P<deployment>[^/]+)/(?P<operation>chat/completions|embeddings)")
+# The Responses API path of the api-version form: like deployment paths, a 404 without `api-version`.
+_VERSIONED_RESPONSES_PATH = "/openai/responses"
 _PROMPT_FILTERED = (
     "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify"
     " your prompt and retry. To learn more about our content filtering policies please read our documentation:"
@@ -27,12 +29,14 @@ class FakeAzureOpenAI(FakeOpenAI):
         openai.AzureOpenAI(azure_endpoint=fake.endpoint, api_version="2024-10-21", api_key="k")
         openai.OpenAI(base_url=fake.base_url, api_key="k")  # the v1 GA form, {endpoint}/openai/v1/
 
-    Serves ``/openai/deployments/{deployment}/chat/completions`` and ``.../embeddings`` (``api-version`` query
-    required: without it, like Azure, a 404 ``Resource not found``), and ``/openai/v1/chat/completions``,
-    ``/openai/v1/embeddings``, ``/openai/v1/models``. Scripts are keyed by the deployment in the path, or by the
-    body's ``model`` on the v1 form. Auth: ``api-key`` or ``Authorization: Bearer``. Anything else is a 404.
+    Serves ``/openai/deployments/{deployment}/chat/completions``, ``.../embeddings`` and ``/openai/responses``
+    (``api-version`` query required: without it, like Azure, a 404 ``Resource not found``), and
+    ``/openai/v1/chat/completions``, ``/openai/v1/responses``, ``/openai/v1/embeddings``, ``/openai/v1/models``.
+    Scripts are keyed by the deployment in the path, else by the body's ``model`` (the Responses API and the v1
+    form). Responses API answers are FakeOpenAI's, without content-filter annotations. Auth: ``api-key`` or
+    ``Authorization: Bearer``. Anything else is a 404.
 
-    Replies carry Azure's ``prompt_filter_results`` and per-choice ``content_filter_results`` (all categories
+    Chat completions carry Azure's ``prompt_filter_results`` and per-choice ``content_filter_results`` (all categories
     safe); a ``content_filter`` finish reports ``violence`` at ``high``, filtered. Streams start with Azure's
     prompt-filter frame (empty ``id`` and ``model``, no choices). ``Fault.blocked`` answers Azure's 400
     ``content_filter`` error with ``innererror.content_filter_result``: the category named by ``reason``
@@ -53,6 +57,8 @@ class FakeAzureOpenAI(FakeOpenAI):
             ("POST", "/openai/v1/chat/completions"): Endpoint(
                 self._render_completion, stream, required=("model", "messages")
             ),
+            ("POST", _VERSIONED_RESPONSES_PATH): self._responses_endpoint(),
+            ("POST", "/openai/v1/responses"): self._responses_endpoint(),
             ("POST", "/openai/v1/embeddings"): Endpoint(self._render_embeddings, required=("model", "input")),
             ("GET", "/openai/v1/models"): Endpoint(self._render_models, scripted=False),
         }
@@ -71,7 +77,9 @@ class FakeAzureOpenAI(FakeOpenAI):
         return self._routes.get((method, path.rstrip("/")))
 
     def _route(self, request: RecordedRequest) -> Endpoint | None:
-        if _DEPLOYMENT_PATH.fullmatch(request.path.rstrip("/")) and "api-version" not in request.query:
+        path = request.path.rstrip("/")
+        versioned = path == _VERSIONED_RESPONSES_PATH or _DEPLOYMENT_PATH.fullmatch(path) is not None
+        if versioned and "api-version" not in request.query:
             return None
         return super()._route(request)
 

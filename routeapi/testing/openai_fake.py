@@ -1,4 +1,5 @@
-"""FakeOpenAI: Chat Completions (plain and streamed), Embeddings and the model list, in OpenAI's wire format."""
+"""FakeOpenAI: Chat Completions and Responses (plain and streamed), Embeddings and the model list, in OpenAI's wire
+format."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ _WIRE_FINISH = {
 }
 _ERROR_CODES = {401: "invalid_api_key", 429: "rate_limit_exceeded"}
 _LISTED_MODELS = ("gpt-4o", "gpt-4o-mini", "text-embedding-3-small")
+# Responses API: finish reasons that end a response as `incomplete`, with the reason it reports.
+_INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
 class FakeOpenAI(FakeUpstream):
@@ -39,7 +42,17 @@ class FakeOpenAI(FakeUpstream):
 
     With ``n`` > 1 (``Reply.n``, else the request's ``n``) every choice carries the reply; streamed choices are
     interleaved chunk by chunk, as the real API does. ``Reply.extra`` is merged into the body (every chunk when
-    streaming). Embedding vectors come from :meth:`embedding_for`; their usage is ``Reply.input_tokens``.
+    streaming).
+
+    ``POST /v1/responses`` (Responses API) renders a reply as output items in order: a reasoning item (summary =
+    ``thinking``, ``encrypted_content`` = ``thinking_signature``), a message with one ``output_text`` part, one
+    ``function_call`` per tool call; a ``length`` or ``content_filter`` finish makes the response ``incomplete``.
+    Request settings (instructions, tools, tool_choice, temperature...) are echoed back as the real API does.
+    ``Reply.extra`` is merged into the Response object (also inside streamed lifecycle events). Streams send typed
+    events (``event: <type>``) numbered from 0 and end with ``response.completed`` or ``response.incomplete``;
+    ``Fault.stream_error`` sends an ``error`` event with ``code: "server_error"``.
+
+    Embedding vectors come from :meth:`embedding_for`; their usage is ``Reply.input_tokens``.
     ``Fault.blocked`` answers 400 with ``code: "content_filter"`` and ``param: "prompt"``, like Azure OpenAI.
     """
 
@@ -53,9 +66,19 @@ class FakeOpenAI(FakeUpstream):
             ("POST", "/v1/chat/completions"): Endpoint(
                 self._render_completion, self._render_completion_stream, required=("model", "messages")
             ),
+            ("POST", "/v1/responses"): self._responses_endpoint(),
             ("POST", "/v1/embeddings"): Endpoint(self._render_embeddings, required=("model", "input")),
             ("GET", "/v1/models"): Endpoint(self._render_models, scripted=False),
         }
+
+    def _responses_endpoint(self) -> Endpoint:
+        """The Responses API endpoint (the deployment or model travels as the body's ``model``)."""
+        return Endpoint(
+            self._render_response,
+            self._render_response_stream,
+            _responses_stream_error,
+            required=("model",),
+        )
 
     @staticmethod
     def embedding_for(text: str, dimensions: int = 8) -> list[float]:
@@ -168,6 +191,16 @@ class FakeOpenAI(FakeUpstream):
             chunks.append(chunk([], _usage(reply)))
         return chunks
 
+    # responses
+
+    def _render_response(self, reply: Reply, request: RecordedRequest, sequence: int) -> JSONObject:
+        return _ResponseRendering(reply, request, sequence).final()
+
+    def _render_response_stream(self, reply: Reply, request: RecordedRequest, sequence: int) -> list[bytes]:
+        return [
+            sse_event(event, event=event["type"]) for event in _ResponseRendering(reply, request, sequence).events()
+        ]
+
     # embeddings and models
 
     def _render_embeddings(self, reply: Reply, request: RecordedRequest, sequence: int) -> JSONObject:
@@ -247,6 +280,168 @@ def _usage(reply: Reply) -> JSONObject:
             "rejected_prediction_tokens": 0,
         },
     }
+
+
+class _ResponseRendering:
+    """One reply as a Responses API ``Response`` object, or as the event stream that builds it."""
+
+    def __init__(self, reply: Reply, request: RecordedRequest, sequence: int) -> None:
+        self.reply = reply
+        self.request = request
+        self.sequence = sequence
+        self.created_at = int(time.time())
+        self.incomplete_reason = _INCOMPLETE_REASONS.get(reply.finish_reason)
+
+    def final(self) -> JSONObject:
+        status = "completed" if self.incomplete_reason is None else "incomplete"
+        return self._response(status, self._items(), _response_usage(self.reply))
+
+    def events(self) -> list[JSONObject]:
+        """The stream's events in order, each with its ``type`` and ``sequence_number``."""
+        started = self._response("in_progress", [], None)
+        bodies: list[tuple[str, JSONObject]] = [
+            ("response.created", {"response": started}),
+            ("response.in_progress", {"response": started}),
+        ]
+        for index, item in enumerate(self._items()):
+            bodies.append(("response.output_item.added", {"output_index": index, "item": _item_in_progress(item)}))
+            bodies += self._item_content_events(index, item)
+            bodies.append(("response.output_item.done", {"output_index": index, "item": item}))
+        final = self.final()
+        bodies.append((f"response.{final['status']}", {"response": final}))
+        return [{"type": kind, "sequence_number": number, **body} for number, (kind, body) in enumerate(bodies)]
+
+    def _item_content_events(self, index: int, item: JSONObject) -> list[tuple[str, JSONObject]]:
+        where: JSONObject = {"item_id": item["id"], "output_index": index}
+        pieces = self.reply.pieces
+        if item["type"] == "reasoning":
+            part: JSONObject = item["summary"][0]
+            at_summary = {**where, "summary_index": 0}
+            return [
+                ("response.reasoning_summary_part.added", {**at_summary, "part": {**part, "text": ""}}),
+                *(("response.reasoning_summary_text.delta", {**at_summary, "delta": p}) for p in pieces(part["text"])),
+                ("response.reasoning_summary_text.done", {**at_summary, "text": part["text"]}),
+                ("response.reasoning_summary_part.done", {**at_summary, "part": part}),
+            ]
+        if item["type"] == "message":
+            part = item["content"][0]
+            at_part = {**where, "content_index": 0}
+            return [
+                ("response.content_part.added", {**at_part, "part": {**part, "text": ""}}),
+                *(
+                    ("response.output_text.delta", {**at_part, "delta": p, "logprobs": []})
+                    for p in pieces(part["text"])
+                ),
+                ("response.output_text.done", {**at_part, "text": part["text"], "logprobs": []}),
+                ("response.content_part.done", {**at_part, "part": part}),
+            ]
+        arguments: str = item["arguments"]
+        return [
+            *(("response.function_call_arguments.delta", {**where, "delta": p}) for p in pieces(arguments)),
+            ("response.function_call_arguments.done", {**where, "arguments": arguments}),
+        ]
+
+    def _items(self) -> list[JSONObject]:
+        """The finished output items: reasoning, message, then one function call per tool call."""
+        reply, sequence = self.reply, self.sequence
+        items: list[JSONObject] = []
+        if reply.thinking is not None:
+            reasoning: JSONObject = {
+                "id": f"rs_{sequence}",
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": reply.thinking}],
+            }
+            if reply.thinking_signature is not None:
+                reasoning["encrypted_content"] = reply.thinking_signature
+            items.append(reasoning)
+        if reply.text:
+            items.append(
+                {
+                    "id": f"msg_{sequence}",
+                    "type": "message",
+                    "status": "completed" if self.incomplete_reason is None else "incomplete",
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": reply.text, "annotations": [], "logprobs": []}],
+                }
+            )
+        items += [
+            {
+                "id": f"fc_{sequence}_{index}",
+                "type": "function_call",
+                "status": "completed",
+                "call_id": call.id or f"call_{sequence}_{index}",
+                "name": call.name,
+                "arguments": call.arguments_json,
+            }
+            for index, call in enumerate(reply.tool_calls)
+        ]
+        return items
+
+    def _response(self, status: str, output: list[JSONObject], usage: JSONObject | None) -> JSONObject:
+        reply = self.reply
+        incomplete = {"reason": self.incomplete_reason} if status == "incomplete" else None
+        return {
+            "id": reply.id or f"resp_{self.sequence}",
+            "object": "response",
+            "created_at": self.created_at,
+            "status": status,
+            "background": False,
+            "completed_at": int(time.time()) if status == "completed" else None,
+            "error": None,
+            "incomplete_details": incomplete,
+            "instructions": self._echo("instructions", None),
+            "max_output_tokens": self._echo("max_output_tokens", None),
+            "model": reply.model or self.request.model,
+            "output": output,
+            "parallel_tool_calls": self._echo("parallel_tool_calls", True),
+            "previous_response_id": self._echo("previous_response_id", None),
+            "reasoning": {"effort": None, "summary": None, **(as_object(self.request.param("reasoning")) or {})},
+            "service_tier": "default",
+            "store": self._echo("store", True),
+            "temperature": self._echo("temperature", 1.0),
+            "text": self._echo("text", {"format": {"type": "text"}}),
+            "tool_choice": self._echo("tool_choice", "auto"),
+            "tools": self._echo("tools", []),
+            "top_p": self._echo("top_p", 1.0),
+            "truncation": self._echo("truncation", "disabled"),
+            "usage": usage,
+            "user": None,
+            "metadata": self._echo("metadata", {}),
+            **reply.extra,
+        }
+
+    def _echo(self, name: str, default: Any) -> Any:
+        """The request's value of a setting the Response object reports, or the API's default."""
+        value = self.request.param(name)
+        return default if value is None else value
+
+
+def _item_in_progress(item: JSONObject) -> JSONObject:
+    """An output item as ``response.output_item.added`` announces it: no content yet."""
+    if item["type"] == "reasoning":
+        return {"id": item["id"], "type": "reasoning", "summary": []}
+    if item["type"] == "message":
+        return {**item, "status": "in_progress", "content": []}
+    return {**item, "status": "in_progress", "arguments": ""}
+
+
+def _response_usage(reply: Reply) -> JSONObject:
+    return {
+        "input_tokens": reply.input_tokens,
+        "input_tokens_details": {
+            "cached_tokens": reply.cache_read_tokens,
+            "cache_write_tokens": reply.cache_write_tokens,
+        },
+        "output_tokens": reply.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+        "total_tokens": reply.input_tokens + reply.output_tokens,
+    }
+
+
+def _responses_stream_error(error_type: str, message: str, position: int) -> bytes:
+    """The Responses API's in-stream ``error`` event, numbered after the ``position`` events sent before it."""
+    payload = {"type": "error", "code": "server_error", "message": message, "param": None, "sequence_number": position}
+    return sse_event(payload, event="error")
 
 
 def _embedding_inputs(value: Any) -> list[str]:

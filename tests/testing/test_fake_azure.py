@@ -314,17 +314,12 @@ def test_unknown_paths_and_a_missing_api_version_are_not_found(
     with_version = httpx2.post(chat_url(fake_azure), params={"api-version": API_VERSION}, json=body, headers=headers)
     v1_without_model = httpx2.post(f"{fake_azure.base_url}/chat/completions", json=body, headers=headers)
 
-    with pytest.raises(openai.NotFoundError) as caught:
-        client.responses.create(model=DEPLOYMENT, input="Hi")
-
     assert without_version.status_code == 404
     assert without_version.json() == {"error": {"code": "404", "message": "Resource not found"}}
     assert with_version.status_code == 200  # the deployments form needs no body `model`
     assert with_version.json()["model"] == DEPLOYMENT
     assert v1_without_model.status_code == 400
     assert v1_without_model.json()["error"]["message"] == "Missing required parameter: 'model'."
-    assert caught.value.body == {"code": "404", "message": "Resource not found"}
-    assert fake_azure.requests[-1].path == "/openai/responses"
 
 
 def test_api_key_or_bearer_token() -> None:
