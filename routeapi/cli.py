@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .cli_client import register as register_client_commands
+from .errors import ConfigurationError
 from .server.cli import add_arguments as add_serve_arguments
 from .server.cli import run as run_serve
 
@@ -55,12 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=run_serve)
     demo = commands.add_parser("demo", help="run an offline SDK demo against a built-in fake upstream, then exit")
     demo.set_defaults(handler=_demo)
+    register_client_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 success, 1 a call or check failed, 2 bad configuration or usage."""
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except ConfigurationError as error:
+        print(f"routeapi {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
