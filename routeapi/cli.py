@@ -58,12 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run an offline SDK demo against a built-in fake upstream, then exit")
     demo.set_defaults(handler=_demo)
     register_client_commands(commands)
+    commands.add_parser("keys", help="manage the gateway's tokens: create, list, revoke, rotate", add_help=False)
+    commands.add_parser("usage", help="report the gateway's usage by token, model and day", add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 success, 1 a call or check failed, 2 bad configuration or usage."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] in (["keys"], ["usage"]):  # the gateway's admin commands have their own parsers
+        from .server.admin import keys_main, usage_main
+
+        return (keys_main if arguments[0] == "keys" else usage_main)(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
         return int(args.handler(args))
     except ConfigurationError as error:

@@ -20,6 +20,7 @@ class OpenAIAdapter(StainlessAdapter):
         super().__init__(provider, config, timeouts)
         if config.type in ("openai", "azure_openai"):
             self.protocols = ("openai_chat", "openai_responses")
+
     paths: ClassVar[dict[Operation, str]] = {
         "chat": "/chat/completions",
         "embeddings": "/embeddings",

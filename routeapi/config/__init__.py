@@ -10,6 +10,7 @@ from .models import (
     RoutingConfig,
     ServerConfig,
     ServerToken,
+    StorageSettings,
     TimeoutConfig,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "RoutingConfig",
     "ServerConfig",
     "ServerToken",
+    "StorageSettings",
     "TimeoutConfig",
     "build",
     "load_file",

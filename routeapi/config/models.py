@@ -151,6 +151,29 @@ class ServerToken(_Section):
         return value
 
 
+DEFAULT_DATABASE = "sqlite:///./routeapi.db"
+
+
+class StorageSettings(_Section):
+    """``server.storage``: the database (tokens, usage) and, for several replicas, Redis (limit counters)."""
+
+    database: str = Field(
+        default=DEFAULT_DATABASE,
+        description="sqlite:///path (relative), sqlite:////abs/path, or postgresql://user:pass@host:port/db.",
+    )
+    redis: str | None = Field(
+        default=None, description="redis://host:port/db: rate-limit and budget counters shared by every replica."
+    )
+    usage_flush_interval: float = Field(default=1.0, gt=0, description="Seconds between usage batch writes.")
+    usage_batch_size: int = Field(default=100, gt=0, description="A batch this large is written at once.")
+    usage_queue_limit: int = Field(
+        default=100_000, gt=0, description="Records held while the database is unreachable; older ones are dropped."
+    )
+    token_cache_ttl: float = Field(
+        default=2.0, gt=0, description="Seconds a managed token lookup is reused: revocations apply within it."
+    )
+
+
 class ServerConfig(_Section):
     """Tokens and limits of ``routeapi serve`` (the gateway). Limits apply per worker process."""
 
@@ -162,6 +185,11 @@ class ServerConfig(_Section):
     max_concurrent_streams: int = Field(default=128, gt=0, description="Streams beyond it get a 429.")
     request_timeout: float = Field(default=600.0, gt=0, description="Seconds for a whole request, streams included.")
     ping_interval: float = Field(default=10.0, gt=0, description="Seconds of silence before an Anthropic ping.")
+    storage: StorageSettings | None = Field(
+        default=None,
+        description="Tokens and usage database, and shared counters. Default: ROUTEAPI_DATABASE / ROUTEAPI_REDIS, "
+        "else ./routeapi.db.",
+    )
 
     @field_validator("tokens")
     @classmethod

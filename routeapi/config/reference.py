@@ -11,7 +11,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .models import ModelConfig, ProviderConfig, RouteConfig, ServerConfig
+from .models import ModelConfig, ProviderConfig, RouteConfig, ServerConfig, StorageSettings
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (python -m routeapi.config.reference) -->"
 END = "<!-- END GENERATED REFERENCE -->"
@@ -28,6 +28,7 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("timeouts", typing.cast("type[BaseModel]", RouteConfig.model_fields["timeouts"].annotation)),
     ("server", ServerConfig),
     ("server.tokens[]", typing.cast("type[BaseModel]", ServerConfig.model_fields["tokens"].annotation)),
+    ("server.storage", StorageSettings),
 ]
 
 

@@ -7,40 +7,94 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import SecretStr
 
+from .. import ir
+from .._route import RouteInfo
 from ..config import RouteConfig, resolve_provider
 from ..errors import ConfigurationError, ProtocolError, RouteError
 from ..faces._calls import Caller, CallSpec, new_request_id
 from ..faces._exchange import Exchange
+from ..faces._streaming import AsyncOpened
+from ..routing.engine import CallState
+from ..routing.targets import Target
 from . import _json
 from ._asgi import BodyTooLarge, ClientGone, Incoming, Receive, Responder, Scope, Send, read_body
-from .auth import TokenCheck, presented_token
+from .auth import presented_token
 from .config import ServerConfig, ServerToken
+from .counters import Counters, MemoryCounters, open_counters
 from .demo import DEMO_TOKEN, DemoUpstreams
+from .limits import Admission, Limiter
 from .problems import Dialect, Problem, error_body, problem_from_error, status_for
 from .routes import ChatCall, Endpoint, chat_call, guess_dialect, resolve
+from .settings import StorageSettings
+from .store import Store, UsageRecord, open_store
 from .streams import DeadlineExceeded, StreamWriter, Watch, relay, writer_for
+from .tokens import Authenticator, Identity
+from .usage import UsageWriter
 
 logger = logging.getLogger("routeapi.server")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-_CLIENT_CLOSED = 499  # nginx's convention, for the log only
+_CLIENT_CLOSED = 499  # nginx's convention, for the log and the usage records
+_DEFAULT_OUTPUT_RESERVATION = 1024  # tokens reserved for a request that sets no max output tokens
+_BYTES_PER_TOKEN = 4  # a prompt's tokens estimated from its size, until the provider counts them
+# Collects the RouteInfo of the call made on behalf of the current request (its attempts, even when it fails).
+_ROUTES: ContextVar[list[RouteInfo] | None] = ContextVar("routeapi_gateway_routes", default=None)
+
+
+class _GatewayCaller(Caller):
+    """The shared Caller, telling the request handler about each call's RouteInfo as soon as the call starts."""
+
+    def _start(self, spec: CallSpec) -> tuple[list[Target], CallState, RouteInfo]:
+        targets, state, route = super()._start(spec)
+        routes = _ROUTES.get()
+        if routes is not None:
+            routes.append(route)
+        return targets, state, route
+
+    def account_partial(self, route: RouteInfo, response: ir.Response) -> None:
+        """Usage and cost of an interrupted stream: what the upstream reported before it broke."""
+        if route.usage is None and response.usage is not None:
+            self._account(route, Target(route.provider or "", route.model or "", ""), response)
 
 
 class Gateway:
     """One instance per worker process. Create it with :func:`create_app`."""
 
     def __init__(
-        self, config: RouteConfig, server: ServerConfig, tokens: TokenCheck, demo: DemoUpstreams | None = None
+        self,
+        config: RouteConfig,
+        server: ServerConfig,
+        tokens: Authenticator,
+        demo: DemoUpstreams | None = None,
+        *,
+        store: Store | None = None,
+        counters: Counters | None = None,
+        storage: StorageSettings | None = None,
     ) -> None:
         self.config = config
         self.server = server
-        self.caller = Caller(config)
+        self.caller = _GatewayCaller(config)
         self._tokens = tokens
         self._demo = demo
+        self.store = store
+        storage = storage or StorageSettings()
+        self.usage = (
+            UsageWriter(
+                store,
+                flush_interval=storage.usage_flush_interval,
+                batch_size=storage.usage_batch_size,
+                queue_limit=storage.usage_queue_limit,
+            )
+            if store is not None
+            else None
+        )
+        self.counters = counters or MemoryCounters()
+        self.limiter = Limiter(self.counters, store.spent if store is not None else None)
         self.active_requests = 0
         self.active_streams = 0
         self.draining = False
@@ -51,9 +105,23 @@ class Gateway:
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
+    async def startup(self) -> None:
+        """Bring the database schema up to date (every replica may; one migrates at a time)."""
+        if self.store is not None:
+            version = await self.store.migrate()
+            logger.info("database %s at schema version %d", self.store.where, version)
+        if self.usage is not None:
+            self.usage.start()
+
     async def aclose(self) -> None:
-        """Close every upstream connection pool, and stop the demo upstreams."""
+        """Write the queued usage records, close the database, Redis and every upstream connection pool, and stop
+        the demo upstreams."""
         self.draining = True
+        if self.usage is not None:
+            await self.usage.aclose()
+        if self.store is not None:
+            await self.store.close()
+        await self.counters.aclose()
         await self.caller.adapters.aclose()
         if self._demo is not None:
             await asyncio.to_thread(self._demo.stop)
@@ -66,6 +134,12 @@ class Gateway:
             if message["type"] == "lifespan.startup":
                 if self._demo is not None:
                     logger.warning("OFFLINE DEMO: answers come from built-in fake upstreams, not real models")
+                try:
+                    await self.startup()
+                except Exception as error:
+                    logger.exception("the gateway could not start")
+                    await send({"type": "lifespan.startup.failed", "message": f"{type(error).__name__}: {error}"})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()
@@ -93,14 +167,21 @@ class Gateway:
             await self._dispatch(endpoint, context, receive)
         except ClientGone:
             context.outcome = "client disconnected"
+            context.error_type = "client_disconnected"
         except Problem as problem:
+            problem = context.discreet(problem)
+            context.error_type = context.error_type or problem.kind
             await _refuse(response, dialect, problem, request_id)
         except Exception:
             logger.exception("request %s: unexpected error", request_id)
+            context.error_type = "internal"
             await _refuse(response, dialect, Problem("internal", "internal error in the gateway"), request_id)
         finally:
             status = response.status if response.finished else _CLIENT_CLOSED
+            if status == _CLIENT_CLOSED and context.error_type is None:
+                context.error_type = "client_disconnected"
             elapsed = (time.monotonic() - started) * 1000
+            await self._account(context, status or _CLIENT_CLOSED, elapsed)
             logger.info(
                 "%s %s %s -> %s in %.0f ms%s",
                 request_id,
@@ -118,17 +199,21 @@ class Gateway:
         if endpoint.kind == "ready":
             await self._ready(context.response)
             return
-        context.caller = self._tokens.identify(presented_token(context.request))
-        if context.caller is None:
+        identity = await self._tokens.identify(presented_token(context.request))
+        if identity is None:
             raise Problem("authentication", "missing or invalid routeapi token")
+        context.identity, context.caller = identity, identity.name
         if endpoint.kind == "models":
-            await context.response.json(200, _model_list(endpoint.dialect, sorted(self.config.models)))
+            names = sorted(m for m in self.config.models if identity.may_call(m))
+            await context.response.json(200, _model_list(endpoint.dialect, names))
             return
         if endpoint.kind == "not_implemented":
             raise Problem("not_implemented", f"{endpoint.feature} is not supported by this gateway yet")
         if self.active_requests >= self.server.max_concurrent_requests:
             raise Problem("rate_limited", "the gateway is at its concurrent request limit", retry_after=1)
         self.active_requests += 1
+        context.protocol = endpoint.face or _FACE_OF[endpoint.dialect]
+        context.recorded = self.usage is not None
         try:
             await self._chat(endpoint, context, receive)
         finally:
@@ -154,12 +239,19 @@ class Gateway:
             ) from None
         body = _json_object(raw)
         call = chat_call(endpoint, request, body)
+        context.model, context.streamed, context.protocol = call.model, call.streamed, call.face
         exchange = Exchange(call.face, body)
         try:
-            exchange.request()  # validates the body in its protocol, whichever route it takes
+            parsed = exchange.request()  # validates the body in its protocol, whichever route it takes
         except ProtocolError as error:
             raise Problem("invalid_request", error.message) from None
-        context.model = call.model
+        identity = context.identity
+        assert identity is not None
+        if not identity.may_call(call.model):
+            raise Problem("not_found", _no_such_model(call.model), code="model_not_found")
+        if _limited(identity):
+            context.admission = await self.limiter.admit(identity, call.model, _reservation(len(raw), parsed))
+        _ROUTES.set(context.routes)
         spec = CallSpec(call.model, request_id=context.request_id)
         watch = Watch(receive, context.deadline, self.server.ping_interval)
         try:
@@ -196,22 +288,33 @@ class Gateway:
             except (RouteError, DeadlineExceeded) as error:
                 await self._fail(writer, error)
                 return
+            context.first_content = time.monotonic()
             context.served(route.provider, route.model)
             for name, value in context.route_headers():
                 context.response.add_header(name, value)
             try:
                 await writer.start()  # the upstream answered: the caller sees 200 now, even before a payload
                 await relay(opened, writer, watch)
+                self._stream_ended(opened, route, None)
             except ClientGone:
+                self._stream_ended(opened, route, None)
                 raise
             except Exception as error:
+                self._stream_ended(opened, route, error)
                 if not isinstance(error, (RouteError, DeadlineExceeded, OSError)):
                     logger.exception("stream %s: unexpected error", context.request_id)
-                await self._fail(writer, error)
+                context.error_type = await self._fail(writer, error)
         finally:
             self.active_streams -= 1
 
-    async def _fail(self, writer: StreamWriter, error: Exception) -> None:
+    def _stream_ended(self, opened: AsyncOpened, route: RouteInfo, error: BaseException | None) -> None:
+        """Telemetry and usage of a stream that ended, completely or not (then with the usage it had so far)."""
+        if opened.on_end is not None:
+            opened.on_end(error)
+            opened.on_end = None
+        self.caller.account_partial(route, opened.translator.partial())
+
+    async def _fail(self, writer: StreamWriter, error: Exception) -> str:
         """Before the response started: an HTTP error. After: the protocol's error event, and no terminator."""
         if isinstance(error, DeadlineExceeded):
             problem = self._deadline_problem()
@@ -223,6 +326,48 @@ class Gateway:
             raise problem from error
         logger.warning("stream %s failed after it started: %s", writer.request_id, problem.message)
         await writer.fail(problem)
+        return problem.kind
+
+    async def _account(self, context: _Context, status: int, elapsed_ms: float) -> None:
+        """The request's usage record, and its tokens and cost against its limits. Never raises."""
+        route = context.routes[-1] if context.routes else None
+        usage = route.usage if route is not None else None
+        cost = route.cost if route is not None else None
+        if context.admission is not None:
+            # A failure that reached no upstream used nothing; an answer without usage keeps its reservation.
+            used = usage.input_tokens + usage.output_tokens if usage is not None else None
+            if used is None and context.error_type is not None and (route is None or route.provider is None):
+                used = 0
+            try:
+                await self.limiter.settle(context.admission, used, cost)
+            except Exception as error:
+                logger.error("request %s: settling limits failed: %s", context.request_id, type(error).__name__)
+        if self.usage is None or not context.recorded:
+            return
+        first = context.first_content
+        self.usage.record(
+            UsageRecord(
+                request_id=context.request_id,
+                token=context.caller,
+                protocol=context.protocol,
+                requested_model=context.model,
+                provider=_served_provider(route),
+                served_model=_served_model(route),
+                streamed=context.streamed,
+                attempts=_attempts(route),
+                status=status,
+                error_type=context.error_type,
+                latency_ms=round(elapsed_ms, 3),
+                ttft_ms=round((first - context.monotonic_start) * 1000, 3) if first is not None else None,
+                input_tokens=usage.input_tokens if usage is not None else None,
+                output_tokens=usage.output_tokens if usage is not None else None,
+                cached_tokens=usage.cache_read_tokens if usage is not None else None,
+                reasoning_tokens=usage.reasoning_tokens if usage is not None else None,
+                cost_usd=cost,
+                started_at=context.started_at,
+                day=time.strftime("%Y-%m-%d", time.gmtime(context.started_at)),
+            )
+        )
 
     def _deadline_problem(self) -> Problem:
         return Problem("timeout", f"the request took longer than the gateway's {self.server.request_timeout:g} s limit")
@@ -237,11 +382,31 @@ class _Context:
         self.response = response
         self.deadline = deadline
         """On the event loop's clock."""
+        self.started_at = time.time()
+        self.monotonic_start = time.monotonic()
         self.caller: str | None = None
+        self.identity: Identity | None = None
         self.model: str | None = None
         self.provider: str | None = None
         self.upstream_model: str | None = None
         self.outcome: str | None = None
+        # What the usage record and the limits need.
+        self.recorded = False
+        self.protocol = ""
+        self.streamed = False
+        self.routes: list[RouteInfo] = []
+        self.first_content: float | None = None
+        """``time.monotonic()`` when a stream's first content was ready."""
+        self.error_type: str | None = None
+        self.admission: Admission | None = None
+
+    def discreet(self, problem: Problem) -> Problem:
+        """A token limited to some models must not learn the others' names (the unknown-model message lists the
+        configured aliases)."""
+        restricted = self.identity is not None and self.identity.models is not None
+        if restricted and problem.code == "model_not_found":
+            return Problem("not_found", _no_such_model(self.model or ""), code="model_not_found")
+        return problem
 
     def served(self, provider: str | None, model: str | None) -> None:
         self.provider, self.upstream_model = provider, model
@@ -269,6 +434,51 @@ async def _refuse(response: Responder, dialect: Dialect, problem: Problem, reque
         return
     headers = [("retry-after", f"{problem.retry_after:g}")] if problem.retry_after is not None else []
     await response.json(status_for(dialect, problem), error_body(dialect, problem, request_id), headers)
+
+
+_FACE_OF: dict[Dialect, str] = {"openai": "openai_chat", "anthropic": "anthropic_messages", "gemini": "gemini"}
+
+
+def _no_such_model(model: str) -> str:
+    # The same words whether the model is unknown or not allowed: a token learns nothing about other models.
+    return f"The model {model!r} does not exist or you do not have access to it."
+
+
+def _limited(identity: Identity) -> bool:
+    return bool(identity.rpm or identity.tpm or identity.model_limits or identity.budget_usd is not None)
+
+
+def _reservation(body_size: int, request: ir.Request) -> int:
+    """Tokens reserved before the call: the prompt estimated from its size, plus the most it may generate."""
+    limit = request.settings.max_tokens
+    output = limit if isinstance(limit, int) else _DEFAULT_OUTPUT_RESERVATION
+    return body_size // _BYTES_PER_TOKEN + output
+
+
+def _served_provider(route: RouteInfo | None) -> str | None:
+    if route is None:
+        return None
+    if route.provider is None and route.failed_attempts:
+        return route.failed_attempts[-1].provider
+    return route.provider
+
+
+def _served_model(route: RouteInfo | None) -> str | None:
+    if route is None:
+        return None
+    if route.model is None and route.failed_attempts:
+        return route.failed_attempts[-1].model
+    return route.model
+
+
+def _attempts(route: RouteInfo | None) -> int:
+    """Every upstream attempt: the failed ones, plus the one that answered."""
+    if route is None:
+        return 0
+    answered = route.provider is not None and not any(
+        a.provider == route.provider and a.model == route.model for a in route.failed_attempts[-1:]
+    )
+    return len(route.failed_attempts) + (1 if answered else 0)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
@@ -308,13 +518,17 @@ def create_app(
     server: ServerConfig | None = None,
     tokens: Sequence[str] = (),
     demo: bool = False,
+    storage: StorageSettings | None = None,
 ) -> Gateway:
     """The gateway ASGI app. ``server`` holds tokens and limits (default: ``config.server`` once the configuration
     has that section, else the defaults); ``tokens`` adds tokens given in code. ``demo`` replaces the providers and
-    models with the offline demo ones (and, when no token is configured, accepts ``routeapi-demo``).
+    models with the offline demo ones (and, when no token is configured, accepts ``routeapi-demo``). ``storage``
+    (default: ``server.storage`` when the configuration has it) enables managed tokens and usage records in its
+    database, and shares limit counters through its Redis; without it there are neither, and counters are in memory.
 
     Raises ConfigurationError when no token is configured outside demo mode, or a provider lacks credentials."""
     server = server or config.server
+    storage = storage or getattr(server, "storage", None)
     accepted = [*server.tokens, *(ServerToken(name=f"token-{i}", token=SecretStr(t)) for i, t in enumerate(tokens, 1))]
     upstreams = DemoUpstreams().start() if demo else None
     try:
@@ -322,14 +536,21 @@ def create_app(
             config = upstreams.config(config)
             if not accepted:
                 accepted = [ServerToken(name="demo", token=SecretStr(DEMO_TOKEN))]
-        if not accepted:
-            raise ConfigurationError("server.tokens: no token configured; the gateway does not run without one")
+        if not accepted and storage is None:
+            raise ConfigurationError(
+                "server.tokens: no token configured and no database for managed tokens; the gateway does not run "
+                "without one"
+            )
         _check_credentials(config)
+        store = open_store(storage.database) if storage is not None else None
+        counters = open_counters(storage.redis) if storage is not None else None
     except BaseException:
         if upstreams is not None:
             upstreams.stop()
         raise
-    return Gateway(config, server, TokenCheck(accepted), upstreams)
+    ttl = storage.token_cache_ttl if storage is not None else 2.0
+    tokens_check = Authenticator(accepted, store, cache_ttl=ttl)
+    return Gateway(config, server, tokens_check, upstreams, store=store, counters=counters, storage=storage)
 
 
 def _check_credentials(config: RouteConfig) -> None:

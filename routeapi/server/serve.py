@@ -10,9 +10,12 @@ from ..config import RouteConfig
 from ..errors import ConfigurationError
 from .app import Gateway, create_app
 from .config import ServerConfig, load_gateway_config
+from .settings import StorageSettings
 
 _CONFIG_ENV = "ROUTEAPI_SERVE_CONFIG"  # how ``serve`` tells worker processes what to load
 _DEMO_ENV = "ROUTEAPI_SERVE_DEMO"
+DATABASE_ENV = "ROUTEAPI_DATABASE"
+REDIS_ENV = "ROUTEAPI_REDIS"
 
 
 def load(config_path: str | None) -> tuple[RouteConfig, ServerConfig]:
@@ -22,9 +25,21 @@ def load(config_path: str | None) -> tuple[RouteConfig, ServerConfig]:
     return RouteConfig(), ServerConfig()
 
 
+def storage_settings(server: ServerConfig, *, demo: bool = False) -> StorageSettings | None:
+    """``server.storage`` when configured; else ``$ROUTEAPI_DATABASE`` / ``$ROUTEAPI_REDIS``; else the default
+    SQLite file ``./routeapi.db`` (the offline demo keeps nothing unless told where)."""
+    configured: StorageSettings | None = getattr(server, "storage", None)
+    if configured is not None:
+        return configured
+    database, redis = os.environ.get(DATABASE_ENV), os.environ.get(REDIS_ENV)
+    if database or redis:
+        return StorageSettings(database=database or StorageSettings().database, redis=redis or None)
+    return None if demo else StorageSettings()
+
+
 def app_from_file(config_path: str | None, *, demo: bool = False) -> Gateway:
     config, server = load(config_path)
-    return create_app(config, server=server, demo=demo)
+    return create_app(config, server=server, demo=demo, storage=storage_settings(server, demo=demo))
 
 
 def app_from_environment() -> Gateway:
@@ -54,7 +69,7 @@ def serve(
         return
     config, server = load(config_path)
     if not demo:
-        create_app(config, server=server)  # fail here, once, rather than in every worker
+        create_app(config, server=server, storage=storage_settings(server))  # fail here, once, not in every worker
     os.environ[_CONFIG_ENV] = config_path or ""
     os.environ[_DEMO_ENV] = "1" if demo else ""
     factory = f"{__name__}:app_from_environment"
