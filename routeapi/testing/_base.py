@@ -48,6 +48,10 @@ class RecordedRequest:
         body = as_object(self.json)
         return body.get(name) if body is not None else None
 
+    def wait_finished(self, timeout: float = 1.0) -> bool:
+        """Wait until the fake has finished this response (the client may have read it a moment earlier)."""
+        return self._ended.wait(timeout)
+
     def _end(self, *, client_disconnected: bool) -> None:
         self.client_disconnected = client_disconnected
         self.finished = time.monotonic()

@@ -75,6 +75,7 @@ def test_plain_text_and_recorded_request(fake_openai: FakeOpenAI, client: openai
     assert record.json == {"model": MODEL, "messages": MESSAGES, "temperature": 0}
     assert json.loads(record.body) == record.json
     assert record.headers["authorization"] == f"Bearer {KEY}"
+    assert record.wait_finished()
     assert record.finished is not None
     assert record.finished >= record.started
     assert record.client_disconnected is False

@@ -430,6 +430,7 @@ def test_delay_then_reply(fake_openai: FakeOpenAI, client: openai.OpenAI) -> Non
 
     (record,) = [r for r in fake_openai.requests if r.model == MODEL and r.path.endswith("/responses")]
     assert response.output_text == "late"
+    assert record.wait_finished()
     assert record.finished is not None
     assert record.finished - record.started >= 0.2
 
