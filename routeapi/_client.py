@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import RouteConfig, build, load_file, resolve_provider
 from .faces._calls import Caller
 from .faces.anthropic import AsyncMessages, Messages
-from .faces.embeddings import AsyncEmbeddings, Embeddings
 from .faces.gemini import Aio, AsyncModels, Models
 from .faces.openai import AsyncChat, Chat
 from .faces.responses import AsyncResponses, Responses
 from .telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from .faces.embeddings import AsyncEmbeddings, Embeddings
 
 
 def _config(config: RouteConfig | None, sections: dict[str, Any]) -> RouteConfig:
@@ -67,7 +70,6 @@ class RouteClient(_BaseClient):
         super().__init__(**kwargs)
         self.chat = Chat(self._caller)
         self.responses = Responses(self._caller)
-        self.embeddings = Embeddings(self._caller)
         self.messages = Messages(self._caller)
         self.models = Models(self._caller)
         self.aio = Aio(self._caller)
@@ -75,6 +77,13 @@ class RouteClient(_BaseClient):
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> RouteClient:
         return cls(config=load_file(path))
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        """The OpenAI embeddings face (built on first use: its codecs cost import time)."""
+        from .faces.embeddings import Embeddings
+
+        return Embeddings(self._caller)
 
     def close(self) -> None:
         """Close every SDK client (and their connection pools)."""
@@ -96,7 +105,6 @@ class AsyncRouteClient(_BaseClient):
         super().__init__(**kwargs)
         self.chat = AsyncChat(self._caller)
         self.responses = AsyncResponses(self._caller)
-        self.embeddings = AsyncEmbeddings(self._caller)
         self.messages = AsyncMessages(self._caller)
         self.models = AsyncModels(self._caller)
         self.aio = Aio(self._caller)
@@ -104,6 +112,13 @@ class AsyncRouteClient(_BaseClient):
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> AsyncRouteClient:
         return cls(config=load_file(path))
+
+    @cached_property
+    def embeddings(self) -> AsyncEmbeddings:
+        """The OpenAI embeddings face (built on first use)."""
+        from .faces.embeddings import AsyncEmbeddings
+
+        return AsyncEmbeddings(self._caller)
 
     async def aclose(self) -> None:
         await self._caller.adapters.aclose()

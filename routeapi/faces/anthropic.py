@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .._route import RouteInfo, attach
 from ._calls import Caller
 from ._exchange import Exchange
+from ._sdk_types import build
 from ._streaming import AsyncStream, Stream
 from .openai import split_kwargs
 
@@ -23,7 +24,7 @@ _FACE = "anthropic_messages"
 def _message(data: dict[str, Any], route: RouteInfo) -> Message:
     from anthropic.types import Message
 
-    message = Message.construct(**data)
+    message = build(Message, data)
     object.__setattr__(message, "_request_id", route.upstream_request_id)
     attach(message, route)
     return message
@@ -40,7 +41,7 @@ def _event(data: dict[str, Any]) -> RawMessageStreamEvent:
         "content_block_delta": types.RawContentBlockDeltaEvent,
         "content_block_stop": types.RawContentBlockStopEvent,
     }
-    return kinds[data["type"]].construct(**data)
+    return build(kinds[data["type"]], data)
 
 
 def _body(model: str, messages: Iterable[Any], max_tokens: int | None, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .._route import RouteInfo, attach
-from . import embeddings
 from ._calls import Caller, CallSpec, new_request_id
 from ._exchange import Exchange
 from ._streaming import AsyncStream, Stream
@@ -44,7 +43,12 @@ def wire_body(parameters: Any) -> dict[str, Any]:
     """SDK-style arguments -> the generateContent JSON body, by the SDK's own converter."""
     from google.genai import _common, models
 
-    body = models._GenerateContentParameters_to_mldev(_converter_client(), parameters, None, parameters)
+    # Shallow dicts, not the pydantic models: the converter's path lookups (``key in obj``) walk every field of a
+    # model, which doubled the face's cost. The bodies are identical.
+    shallow: dict[str, Any] = {k: v for k, v in parameters if v is not None}
+    if shallow.get("config") is not None:
+        shallow["config"] = {k: v for k, v in shallow["config"] if v is not None}
+    body = models._GenerateContentParameters_to_mldev(_converter_client(), shallow, None, shallow)
     for private in ("_url", "_query", "config", "model"):
         body.pop(private, None)
     return _common.encode_unserializable_types(_common.convert_to_dict(body))
@@ -122,6 +126,8 @@ class Models:
         self, *, model: str, contents: Any, config: Any = None, **routing: Any
     ) -> types.EmbedContentResponse:
         """Like ``genai.Client().models.embed_content`` (text); the same extra keywords."""
+        from . import embeddings
+
         return embeddings.embed_content(self._caller, model=model, contents=contents, config=config, **routing)
 
 
@@ -149,6 +155,8 @@ class AsyncModels:
         self, *, model: str, contents: Any, config: Any = None, **routing: Any
     ) -> types.EmbedContentResponse:
         """Like ``genai.Client().aio.models.embed_content``."""
+        from . import embeddings
+
         return await embeddings.aembed_content(self._caller, model=model, contents=contents, config=config, **routing)
 
 

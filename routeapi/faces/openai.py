@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .._route import RouteInfo, attach
 from ._calls import Caller, CallSpec, new_request_id
 from ._exchange import Exchange
+from ._sdk_types import build
 from ._streaming import AsyncStream, Stream
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _not_given(value: object) -> bool:
 def _completion(data: dict[str, Any], route: RouteInfo) -> ChatCompletion:
     from openai.types.chat import ChatCompletion
 
-    completion = ChatCompletion.construct(**data)
+    completion = build(ChatCompletion, data)
     object.__setattr__(completion, "_request_id", route.upstream_request_id)
     attach(completion, route)
     return completion
@@ -56,7 +57,7 @@ def _completion(data: dict[str, Any], route: RouteInfo) -> ChatCompletion:
 def _chunk(data: dict[str, Any]) -> ChatCompletionChunk:
     from openai.types.chat import ChatCompletionChunk
 
-    return ChatCompletionChunk.construct(**data)
+    return build(ChatCompletionChunk, data)
 
 
 def _body(model: str, messages: Iterable[Any], stream: bool | None, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from .._route import RouteInfo, attach
 from ..errors import UnsupportedFeature
 from ._calls import Caller
 from ._exchange import Exchange
+from ._sdk_types import build
 from ._streaming import AsyncStream, Stream
 from .openai import split_kwargs
 
@@ -42,7 +43,7 @@ class _ResponsesExchange(Exchange):
 def _response(data: dict[str, Any], route: RouteInfo) -> Response:
     from openai.types.responses import Response
 
-    response = Response.construct(**data)
+    response = build(Response, data)
     object.__setattr__(response, "_request_id", route.upstream_request_id)
     attach(response, route)
     return response
