@@ -208,3 +208,41 @@ class AllAttemptsFailed(RouteError):
         super().__init__(message, **kwargs)
         self.attempts = attempts
         self.skipped: list[tuple[Any, str]] = list(skipped or [])
+
+
+REDACTED = "[redacted]"
+
+
+def _scrubbed(value: object, secrets: tuple[str, ...]) -> object:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, secrets) for k, v in value.items()}  # type: ignore[misc]
+    if isinstance(value, list):
+        return [_scrubbed(v, secrets) for v in value]  # type: ignore[misc]
+    return value
+
+
+def redact(error: RouteError, secrets: tuple[str, ...]) -> None:
+    """Remove ``secrets`` (provider keys, tokens) from an error before anyone sees it: its message, body and headers.
+    An upstream that quotes the caller's key in its error text must not put it in our errors, logs or responses. When
+    the original SDK exception (``__cause__``) quotes one too, the chain is cut, so no traceback can show it."""
+    secrets = tuple(s for s in secrets if len(s) >= 4)
+    if not secrets:
+        return
+    error.message = str(_scrubbed(error.message, secrets))
+    error.args = tuple(_scrubbed(a, secrets) for a in error.args)
+    if isinstance(error, ProviderError):
+        error.body = _scrubbed(error.body, secrets)
+        error.headers = {k: str(_scrubbed(v, secrets)) for k, v in error.headers.items()}
+    seen = {id(error)}
+    cause: BaseException | None = error.__cause__ or error.__context__
+    while cause is not None and id(cause) not in seen:  # chains can loop (an error raised from itself)
+        seen.add(id(cause))
+        if any(secret in f"{cause!s} {cause!r} {getattr(cause, 'body', '')}" for secret in secrets):
+            error.__cause__ = None
+            error.__suppress_context__ = True
+            return
+        cause = cause.__cause__ or cause.__context__

@@ -122,7 +122,7 @@ class GeminiAdapter:
             return errors.Timeout(f"{self.provider}: the upstream did not answer in time", provider=self.provider)
         if isinstance(exc, httpx2.TransportError):
             return errors.ConnectionError(f"{self.provider}: connection to the upstream failed", provider=self.provider)
-        if isinstance(exc, json.JSONDecodeError):
+        if isinstance(exc, (json.JSONDecodeError, genai_errors.UnknownApiResponseError)):
             return ProtocolError(f"{self.provider}: the upstream sent malformed JSON", provider=self.provider)
         return exc
 

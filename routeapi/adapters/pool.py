@@ -37,6 +37,21 @@ class AdapterPool:
                 self._adapters[provider] = adapter
         return adapter
 
+    def secrets(self, provider: str) -> tuple[str, ...]:
+        """The credentials of a provider, to redact from anything shown (errors, logs, responses)."""
+        try:
+            settings = resolve_provider(self._config, provider)
+        except ConfigurationError:
+            return ()
+        values = (
+            settings.api_key,
+            settings.azure_ad_token,
+            settings.aws_access_key_id,
+            settings.aws_secret_access_key,
+            settings.aws_session_token,
+        )
+        return tuple(v.get_secret_value() for v in values if v is not None)
+
     def family(self, provider: str) -> str:
         """The provider's adapter family (``openai``, ``anthropic``, ``gemini``...), without building it."""
         configured = self._config.providers.get(provider)

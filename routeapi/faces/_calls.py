@@ -16,6 +16,7 @@ from ..catalog import pricing
 from ..catalog.models import lookup
 from ..catalog.vendors import VENDORS
 from ..config import RouteConfig
+from ..errors import RouteError, redact
 from ..routing.deadline import Deadline
 from ..routing.engine import CallState, Router
 from ..routing.health import HealthBackend
@@ -55,6 +56,10 @@ class Caller:
         self.adapters = AdapterPool(config)
         self.telemetry = telemetry or default_telemetry()
         self._servers: dict[str, tuple[str, str | None, int | None]] = {}
+        self.router.scrub = self.scrub
+
+    def scrub(self, error: RouteError, target: Target) -> None:
+        redact(error, self.adapters.secrets(target.provider))
 
     # -- telemetry -----------------------------------------------------------------------------------------
     def _server(self, provider: str) -> tuple[str, str | None, int | None]:
@@ -207,6 +212,7 @@ class Caller:
                 _served(route, target, raw.upstream_request_id, leg.adaptations)
                 call.first_token()
                 opened.on_end = lambda error: self._stream_end(call, route, translator, error)
+                opened.scrub = lambda error: self.scrub(error, target)
                 return opened
 
         try:
@@ -235,6 +241,7 @@ class Caller:
                 _served(route, target, raw.upstream_request_id, leg.adaptations)
                 call.first_token()
                 opened.on_end = lambda error: self._stream_end(call, route, translator, error)
+                opened.scrub = lambda error: self.scrub(error, target)
                 return opened
 
         try:

@@ -37,6 +37,8 @@ class Opened:
     guard: StreamGuard | None = None
     on_end: Callable[[BaseException | None], None] | None = None
     """Told once how the stream ended: None when it completed or the caller stopped reading, else the error."""
+    scrub: Callable[[RouteError], None] | None = None
+    """Removes the provider's secrets from an error raised mid-stream."""
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class AsyncOpened:
     guard: StreamGuard | None = None
     timer: LoopTimer | None = None
     on_end: Callable[[BaseException | None], None] | None = None
+    scrub: Callable[[RouteError], None] | None = None
 
 
 def new_guard(first_token: float | None, idle: float | None, close: Callable[[], object]) -> StreamGuard | None:
@@ -71,7 +74,10 @@ def open_stream(raw: RawStream[Any], translator: StreamTranslator, guard: Stream
     except BaseException as error:
         _stop_watching(guard)
         raw.close()
-        raise _before_content(error, guard) from error
+        mapped = _before_content(error, guard)
+        if mapped is error:
+            raise
+        raise mapped from error
     return Opened(buffered, items, raw, translator, guard)
 
 
@@ -98,7 +104,10 @@ async def aopen_stream(
         await raw.aclose()
         if isinstance(error, asyncio.CancelledError) and guard is not None and guard.fired:
             uncancel(timer.reader if timer else None)
-        raise _before_content(error, guard) from error
+        mapped = _before_content(error, guard)
+        if mapped is error:
+            raise
+        raise mapped from error
     return AsyncOpened(buffered, items, raw, translator, guard, timer)
 
 
@@ -124,7 +133,11 @@ def _before_content(error: BaseException, guard: StreamGuard | None) -> BaseExce
 
 
 def _interrupted(
-    error: BaseException, route: RouteInfo, translator: StreamTranslator, guard: StreamGuard | None
+    error: BaseException,
+    route: RouteInfo,
+    translator: StreamTranslator,
+    guard: StreamGuard | None,
+    scrub: Callable[[RouteError], None] | None = None,
 ) -> StreamInterrupted:
     guarded = guard.error() if guard is not None else None
     if isinstance(guarded, StreamInterrupted):
@@ -139,6 +152,10 @@ def _interrupted(
     interrupted.model = interrupted.model or route.model
     interrupted.request_id = interrupted.request_id or route.request_id
     interrupted.upstream_request_id = interrupted.upstream_request_id or route.upstream_request_id
+    if scrub is not None:
+        scrub(interrupted)
+        if isinstance(error, RouteError):
+            scrub(error)
     return interrupted
 
 
@@ -187,7 +204,7 @@ class Stream(Generic[_T]):
             for payload in translator.end():
                 yield make(payload)
         except (RouteError, OSError) as error:
-            interrupted = _interrupted(error, self.route, translator, guard)
+            interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
             _ended(opened.on_end, interrupted)
             raise interrupted from error
         finally:
@@ -247,11 +264,11 @@ class AsyncStream(Generic[_T]):
             if guard is None or not guard.fired:
                 raise
             uncancel(timer.reader if timer else None)
-            interrupted = _interrupted(error, self.route, translator, guard)
+            interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
             _ended(opened.on_end, interrupted)
             raise interrupted from None
         except (RouteError, OSError) as error:
-            interrupted = _interrupted(error, self.route, translator, guard)
+            interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
             _ended(opened.on_end, interrupted)
             raise interrupted from error
         finally:

@@ -1561,6 +1561,8 @@ class AnthropicMessagesCodec:
         return encoder.encode()
 
     def decode_response(self, data: Mapping[str, Any]) -> ir.Response:
+        if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance] - upstream sent null or a list
+            raise ProtocolError(f"the upstream response is not a JSON object but {type(data).__name__}")
         return _decode_response(data)
 
     def encode_response(self, response: ir.Response) -> JSONObject:

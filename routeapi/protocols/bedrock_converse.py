@@ -1606,6 +1606,8 @@ class BedrockConverseCodec:
 
     def decode_response(self, data: Mapping[str, Any]) -> ir.Response:
         """A ``converse`` result -> IR. ``model`` is left empty: the response does not name it."""
+        if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance] - upstream sent null or a list
+            raise ProtocolError(f"the upstream response is not a JSON object but {type(data).__name__}")
         return _decode_response(data)
 
     def encode_response(self, response: ir.Response) -> JSONObject:

@@ -179,9 +179,9 @@ class OpenAIResponsesCodec:
         opaque: list[list[Any]] = []
         for i, raw in enumerate(top.required_array("output")):
             item = _Reader(raw, f"output[{i}]")
-            kind = item.peek("type")
+            kind = _item_type(item, f"output[{i}]")
             if kind in _ASSISTANT_ITEMS:
-                parts.extend(_decode_assistant_item(item, cast("str", kind)))
+                parts.extend(_decode_assistant_item(item, kind))
             else:  # hosted-tool calls and future items: kept for a same-protocol round trip
                 opaque.append([i, dict(item.data)])
         message = ir.Message("assistant", parts)

@@ -81,6 +81,8 @@ class Router:
         )
         self.pacer = AttemptPacer(max_attempts=routing.attempts_per_second, window=1.0)
         self.latency = LatencyStats()
+        self.scrub: Callable[[RouteError, Target], None] | None = None
+        """Set by the caller: removes the target's secrets from an error before it goes anywhere."""
         self._rotation = RoundRobin()
         self._rng = random.Random()
 
@@ -196,6 +198,8 @@ class Router:
         if not isinstance(error, RouteError):
             self.breaker.release_probe(target.key)
             return
+        if self.scrub is not None:
+            self.scrub(error, target)
         error.provider = error.provider or target.provider
         error.model = error.model or target.model
         error.request_id = error.request_id or state.request_id

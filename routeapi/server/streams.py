@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from ..errors import RouteError
 from ..faces._streaming import AsyncOpened
 from . import _json
 from ._asgi import ClientGone, Headers, Receive, Responder, wait_for_disconnect
@@ -192,6 +193,10 @@ async def relay(opened: AsyncOpened, writer: StreamWriter, watch: Watch) -> None
         for payload in opened.translator.end():
             await writer.send(payload)
         await writer.finish()
+    except RouteError as error:
+        if opened.scrub is not None:
+            opened.scrub(error)  # the provider's secrets never reach the caller or the logs
+        raise
     finally:
         if timer is not None:
             timer.cancel()
