@@ -76,8 +76,12 @@ class Router:
     def __init__(self, config: RouteConfig, *, health: HealthBackend | None = None) -> None:
         self.config = config
         routing = config.routing
+        # A backend shared between processes needs a clock they share; in one process, monotonic is safer.
         self.breaker = CircuitBreaker(
-            health, failure_threshold=routing.failure_threshold, cooldown=routing.cooldown_seconds
+            health,
+            failure_threshold=routing.failure_threshold,
+            cooldown=routing.cooldown_seconds,
+            clock=time.monotonic if health is None else time.time,
         )
         self.pacer = AttemptPacer(max_attempts=routing.attempts_per_second, window=1.0)
         self.latency = LatencyStats()

@@ -27,6 +27,7 @@ from .auth import presented_token
 from .config import ServerConfig, ServerToken
 from .counters import Counters, MemoryCounters, open_counters
 from .demo import DEMO_TOKEN, DemoUpstreams
+from .health_redis import RedisHealthBackend
 from .limits import Admission, Limiter
 from .problems import Dialect, Problem, error_body, problem_from_error, status_for
 from .routes import ChatCall, Endpoint, chat_call, guess_dialect, resolve
@@ -78,7 +79,9 @@ class Gateway:
     ) -> None:
         self.config = config
         self.server = server
-        self.caller = _GatewayCaller(config)
+        # With Redis, circuit breakers are shared by every replica; otherwise each process keeps its own.
+        health = RedisHealthBackend(storage.redis) if storage is not None and storage.redis else None
+        self.caller = _GatewayCaller(config, health=health)
         self._tokens = tokens
         self._demo = demo
         self.store = store
