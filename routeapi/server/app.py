@@ -218,7 +218,10 @@ class Gateway:
         context.protocol = endpoint.face or _FACE_OF[endpoint.dialect]
         context.recorded = self.usage is not None
         try:
-            await self._chat(endpoint, context, receive)
+            if endpoint.kind == "embeddings":
+                await self._embed(endpoint, context, receive)
+            else:
+                await self._chat(endpoint, context, receive)
         finally:
             self.active_requests -= 1
 
@@ -264,6 +267,50 @@ class Gateway:
                 await self._complete(exchange, spec, context, watch)
         finally:
             watch.close()
+
+    async def _embed(self, endpoint: Endpoint, context: _Context, receive: Receive) -> None:
+        """``/v1/embeddings`` (OpenAI) and Gemini's ``:embedContent`` / ``:batchEmbedContents``, to any provider."""
+        from ..faces.embeddings import EmbeddingExchange, aembed
+        from ..protocols.embeddings import GeminiEmbeddingsCodec, OpenAIEmbeddingsCodec
+
+        try:
+            raw = await read_body(receive, context.request.headers, self.server.max_body_bytes)
+        except BodyTooLarge:
+            limit = self.server.max_body_bytes
+            raise Problem(
+                "too_large", f"the request body is larger than the gateway's limit of {limit} bytes"
+            ) from None
+        body = _json_object(raw)
+        single = endpoint.feature == "single"
+        if endpoint.dialect == "gemini":
+            model, face = endpoint.model or "", GeminiEmbeddingsCodec(single=single)
+        else:
+            requested = body.get("model")
+            model, face = (requested if isinstance(requested, str) else ""), OpenAIEmbeddingsCodec()
+        context.model = model
+        try:
+            exchange = EmbeddingExchange.of(face, body, model=model)
+        except ProtocolError as error:
+            raise Problem("invalid_request", error.message) from None
+        identity = context.identity
+        assert identity is not None
+        if not identity.may_call(model):
+            raise Problem("not_found", _no_such_model(model), code="model_not_found")
+        _ROUTES.set(context.routes)
+        watch = Watch(receive, context.deadline, self.server.ping_interval)
+        try:
+            data, route = await watch.run(aembed(self.caller, exchange, CallSpec(model, request_id=context.request_id)))
+        except DeadlineExceeded:
+            raise self._deadline_problem() from None
+        except RouteError as error:
+            raise problem_from_error(error) from error
+        finally:
+            watch.close()
+        if single and "embeddings" in data:  # the upstream answered the batch form
+            vectors: list[Any] = data["embeddings"] or [{}]
+            data = {"embedding": vectors[0]}
+        context.served(route.provider, route.model)
+        await context.response.json(200, data, context.route_headers())
 
     async def _complete(self, exchange: Exchange, spec: CallSpec, context: _Context, watch: Watch) -> None:
         try:

@@ -10,7 +10,7 @@ from typing import Any, Literal, cast
 from ._asgi import Incoming
 from .problems import Dialect, Problem
 
-Kind = Literal["chat", "models", "health", "ready", "not_implemented"]
+Kind = Literal["chat", "embeddings", "models", "health", "ready", "not_implemented"]
 
 _FACES: dict[Dialect, str] = {"openai": "openai_chat", "anthropic": "anthropic_messages", "gemini": "gemini"}
 
@@ -35,7 +35,7 @@ _FIXED: dict[str, tuple[str, Kind, Dialect | None, str]] = {
     "/v1/messages": ("POST", "chat", "anthropic", ""),
     "/v1/messages/count_tokens": ("POST", "not_implemented", "anthropic", "token counting"),
     "/v1/responses": ("POST", "chat", "openai", ""),
-    "/v1/embeddings": ("POST", "not_implemented", "openai", "embeddings"),
+    "/v1/embeddings": ("POST", "embeddings", "openai", ""),
     "/v1/models": ("GET", "models", None, ""),
     "/v1beta/models": ("GET", "models", "gemini", ""),
     "/healthz": ("GET", "health", "openai", ""),
@@ -45,8 +45,8 @@ _GEMINI_ACTION = re.compile(r"/v1(?:beta)?/models/(?P<model>.+):(?P<action>[A-Za
 _GEMINI_ACTIONS: dict[str, tuple[Kind, bool, str]] = {
     "generateContent": ("chat", False, ""),
     "streamGenerateContent": ("chat", True, ""),
-    "embedContent": ("not_implemented", False, "embeddings"),
-    "batchEmbedContents": ("not_implemented", False, "embeddings"),
+    "embedContent": ("embeddings", False, "single"),
+    "batchEmbedContents": ("embeddings", False, ""),
     "countTokens": ("not_implemented", False, "token counting"),
 }
 

@@ -177,10 +177,7 @@ def test_an_oversized_body_is_a_413(gateway: Served, fakes: dict[str, FakeUpstre
 @pytest.mark.parametrize(
     ("dialect", "path", "feature"),
     [
-        ("openai", "/v1/embeddings", "embeddings"),
         ("anthropic", "/v1/messages/count_tokens", "token counting"),
-        ("gemini", "/v1beta/models/openai/model-x:embedContent", "embeddings"),
-        ("gemini", "/v1/models/openai/model-x:batchEmbedContents", "embeddings"),
     ],
 )
 def test_endpoints_not_there_yet_are_a_501(gateway: Served, dialect: str, path: str, feature: str) -> None:
