@@ -19,10 +19,13 @@ from google.genai import types
 
 from routeapi.config import build
 from routeapi.server import Gateway, ServerConfig, ServerToken, create_app
-from routeapi.testing import FakeAnthropic, FakeGemini, FakeOpenAI, FakeUpstream
+from routeapi.testing import FakeAnthropic, FakeAzureOpenAI, FakeBedrock, FakeGemini, FakeOpenAI, FakeUpstream
+from tests.integration.drivers import provider_config
 
 TOKEN = "rt-test-token"
 KINDS = ("openai", "anthropic", "gemini")
+UPSTREAMS = (*KINDS, "azure", "bedrock")
+"""Faces are the three protocols; upstreams add Azure OpenAI and Bedrock."""
 
 
 @dataclass
@@ -71,13 +74,12 @@ def serve_gateway(request: pytest.FixtureRequest, **limits: Any) -> Iterator[Ser
         "openai": request.getfixturevalue("_routeapi_fake_openai_server"),
         "anthropic": request.getfixturevalue("_routeapi_fake_anthropic_server"),
         "gemini": request.getfixturevalue("_routeapi_fake_gemini_server"),
+        "azure": request.getfixturevalue("_routeapi_fake_azure_server"),
+        "bedrock": request.getfixturevalue("_routeapi_fake_bedrock_server"),
     }
     config = build(
         {
-            "providers": {
-                kind: {"type": kind, "base_url": fake.base_url, "api_key": f"sk-upstream-{kind}-secret"}
-                for kind, fake in upstreams.items()
-            },
+            "providers": {kind: provider_config(kind, fake, **_secret(kind)) for kind, fake in upstreams.items()},
             "models": {
                 "alias-x": "openai/model-x",
                 "impatient-x": {"deployments": ["openai/model-x"], "stream_idle_timeout": 0.3},
@@ -93,7 +95,25 @@ def serve_gateway(request: pytest.FixtureRequest, **limits: Any) -> Iterator[Ser
         yield Served(url, app, upstreams)
 
 
+def _secret(kind: str) -> dict[str, str]:
+    if kind == "bedrock":
+        return {"aws_secret_access_key": "sk-upstream-bedrock-secret"}
+    return {"api_key": f"sk-upstream-{kind}-secret"}
+
+
 @pytest.fixture
-def fakes(fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic, fake_gemini: FakeGemini) -> dict[str, FakeUpstream]:
+def fakes(
+    fake_openai: FakeOpenAI,
+    fake_anthropic: FakeAnthropic,
+    fake_gemini: FakeGemini,
+    fake_azure: FakeAzureOpenAI,
+    fake_bedrock: FakeBedrock,
+) -> dict[str, FakeUpstream]:
     """The fakes, reset for this test."""
-    return {"openai": fake_openai, "anthropic": fake_anthropic, "gemini": fake_gemini}
+    return {
+        "openai": fake_openai,
+        "anthropic": fake_anthropic,
+        "gemini": fake_gemini,
+        "azure": fake_azure,
+        "bedrock": fake_bedrock,
+    }

@@ -100,6 +100,7 @@ def fake_config(upstreams: dict[str, FakeUpstream]) -> dict[str, Any]:
         "providers": {
             kind: {"type": kind, "base_url": fake.base_url, "api_key": f"sk-upstream-{kind}-secret"}
             for kind, fake in upstreams.items()
+            if kind in ("openai", "anthropic", "gemini")  # the three the usage scenarios drive
         },
         "models": {"alias-x": "openai/model-x", "priced": f"openai/{PRICED}"},
         "retry": {"max_attempts": 1},

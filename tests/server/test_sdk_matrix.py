@@ -14,7 +14,7 @@ import pytest
 from routeapi.testing import FakeUpstream, Reply, ToolCall
 from tests.integration.drivers import FACES, PNG, PROBES, WEATHER_SCHEMA, Call, GeminiFace
 
-from .conftest import KINDS, Served, serve_gateway
+from .conftest import KINDS, UPSTREAMS, Served, serve_gateway
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def gateway(request: pytest.FixtureRequest) -> Iterator[Served]:
     yield from serve_gateway(request)
 
 
-ROUTES = [(face, upstream) for face in KINDS for upstream in KINDS]
+ROUTES = [(face, upstream) for face in KINDS for upstream in UPSTREAMS]
 WEATHER = ToolCall("get_weather", {"city": "Paris"}, id="call_A")
 TIME = ToolCall("get_time", {"timezone": "Europe/Paris"}, id="call_B")
 EXPECTED_CALLS = [
