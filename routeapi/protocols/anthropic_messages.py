@@ -35,6 +35,13 @@ from ..errors import (
     Timeout,
     UnsupportedFeature,
 )
+from ._checks import array as _array
+from ._checks import boolean as _boolean
+from ._checks import count as _count
+from ._checks import integer as _integer
+from ._checks import kind as _kind
+from ._checks import number as _number
+from ._checks import string as _string
 from .sse import SSEEvent
 from .structured_output import unwrap_forced_tool
 
@@ -123,53 +130,14 @@ _UNSUPPORTED_SETTINGS: tuple[tuple[str, tuple[object, ...]], ...] = (
 # JSON reading helpers: each names the offending path in its ProtocolError.
 
 
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 def _object(value: object, path: str) -> JSONObject:
     if not isinstance(value, dict):
         raise ProtocolError(f"{path}: expected an object, got {_kind(value)}")
     return cast("JSONObject", value)
 
 
-def _array(value: object, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ProtocolError(f"{path}: expected an array, got {_kind(value)}")
-    return cast("list[Any]", value)
-
-
-def _string(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise ProtocolError(f"{path}: expected a string, got {_kind(value)}")
-    return value
-
-
-def _integer(value: object, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProtocolError(f"{path}: expected an integer, got {_kind(value)}")
-    return value
-
-
-def _number(value: object, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ProtocolError(f"{path}: expected a number, got {_kind(value)}")
-    return value
-
-
-def _boolean(value: object, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ProtocolError(f"{path}: expected a boolean, got {_kind(value)}")
-    return value
-
-
 def _block_type(block: JSONObject, path: str) -> str:
     return _string(block.get("type"), f"{path}.type")
-
-
-def _count(value: object) -> int:
-    """A token count from a vendor payload; null or absent is 0."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _extras(source: Mapping[str, Any], consumed: frozenset[str]) -> JSONObject:

@@ -37,6 +37,13 @@ from ..errors import (
     Timeout,
     UnsupportedFeature,
 )
+from ._checks import array as _array
+from ._checks import boolean as _boolean
+from ._checks import count as _count
+from ._checks import integer as _integer
+from ._checks import kind as _kind
+from ._checks import number as _number
+from ._checks import string as _string
 
 __all__ = [
     "BedrockConverseCodec",
@@ -132,44 +139,10 @@ _UNSUPPORTED_SETTINGS: Final[tuple[tuple[str, tuple[object, ...], str], ...]] = 
 # Reading helpers: each names the offending path in its ProtocolError.
 
 
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 def _object(value: object, path: str) -> JSONObject:
     if not isinstance(value, Mapping):
         raise ProtocolError(f"{path}: expected an object, got {_kind(value)}")
     return dict(cast("Mapping[str, Any]", value))
-
-
-def _array(value: object, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ProtocolError(f"{path}: expected an array, got {_kind(value)}")
-    return cast("list[Any]", value)
-
-
-def _string(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise ProtocolError(f"{path}: expected a string, got {_kind(value)}")
-    return value
-
-
-def _integer(value: object, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProtocolError(f"{path}: expected an integer, got {_kind(value)}")
-    return value
-
-
-def _number(value: object, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ProtocolError(f"{path}: expected a number, got {_kind(value)}")
-    return value
-
-
-def _boolean(value: object, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ProtocolError(f"{path}: expected a boolean, got {_kind(value)}")
-    return value
 
 
 def _blob(value: object, path: str) -> bytes:
@@ -190,11 +163,6 @@ def _enum(value: object, allowed: Mapping[str, Any] | frozenset[str], path: str)
     if text not in allowed:
         raise ProtocolError(f"{path}: unknown value {text!r}")
     return text
-
-
-def _count(value: object) -> int:
-    """A token count from a vendor payload; null or absent is 0."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _extras(source: Mapping[str, Any], consumed: frozenset[str]) -> JSONObject:
