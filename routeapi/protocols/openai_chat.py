@@ -33,6 +33,9 @@ from ..errors import (
     StreamInterrupted,
     Timeout,
 )
+from ._checks import Reader as _Reader
+from ._checks import is_number as _is_number
+from ._checks import set_if_given as _set_if_given
 from .sse import SSEEvent
 
 __all__ = [
@@ -581,113 +584,6 @@ def _choice_chunk(index: int, delta: dict[str, Any], finish_reason: str | None) 
 
 
 # -- reading JSON --------------------------------------------------------------------------------------------------
-class _Reader:
-    """Typed reads from one JSON object. Errors name the field path. Keys not read are left over for a verbatim
-    round trip, and so are explicit nulls: a null means "not given", so reads return None for it."""
-
-    __slots__ = ("_path", "_taken", "data")
-
-    def __init__(self, data: object, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ProtocolError(f"{path or 'the body'} must be a JSON object")
-        self.data = cast("Mapping[str, Any]", data)
-        self._path = path
-        self._taken: set[str] = set()
-
-    def at(self, key: str) -> str:
-        return f"{self._path}.{key}" if self._path else key
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def peek(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def take(self, key: str) -> Any:
-        value = self.data.get(key)
-        if value is not None:
-            self._taken.add(key)
-        return value
-
-    def keep(self, key: str) -> None:
-        """Leave a key that was read to the leftovers after all."""
-        self._taken.discard(key)
-
-    def claim(self, key: str) -> None:
-        """Count a key as read although its value is null (for a null the IR models)."""
-        self._taken.add(key)
-
-    def required(self, key: str) -> Any:
-        value = self.take(key)
-        if value is None:
-            raise ProtocolError(f"{self.at(key)} is required")
-        return value
-
-    def string(self, key: str) -> str | None:
-        value = self.take(key)
-        if value is None or isinstance(value, str):
-            return value
-        raise ProtocolError(f"{self.at(key)} must be a string")
-
-    def required_string(self, key: str) -> str:
-        self.required(key)
-        return cast("str", self.string(key))
-
-    def integer(self, key: str) -> int | None:
-        value = self.take(key)
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        raise ProtocolError(f"{self.at(key)} must be an integer")
-
-    def number(self, key: str) -> float | None:
-        value = self.take(key)
-        if value is None or _is_number(value):
-            return value
-        raise ProtocolError(f"{self.at(key)} must be a number")
-
-    def boolean(self, key: str) -> bool | None:
-        value = self.take(key)
-        if value is None or isinstance(value, bool):
-            return value
-        raise ProtocolError(f"{self.at(key)} must be a boolean")
-
-    def array(self, key: str) -> list[Any] | None:
-        value = self.take(key)
-        if value is None or isinstance(value, list):
-            return cast("list[Any] | None", value)
-        raise ProtocolError(f"{self.at(key)} must be an array")
-
-    def required_array(self, key: str) -> list[Any]:
-        self.required(key)
-        return cast("list[Any]", self.array(key))
-
-    def mapping(self, key: str) -> dict[str, Any] | None:
-        """A free-form object, kept as given."""
-        value = self.take(key)
-        if value is None:
-            return None
-        if isinstance(value, Mapping):
-            return dict(cast("Mapping[str, Any]", value))
-        raise ProtocolError(f"{self.at(key)} must be an object")
-
-    def reader(self, key: str) -> _Reader | None:
-        value = self.take(key)
-        return None if value is None else _Reader(value, self.at(key))
-
-    def required_reader(self, key: str) -> _Reader:
-        return _Reader(self.required(key), self.at(key))
-
-    def leftovers(self) -> dict[str, Any]:
-        return {key: value for key, value in self.data.items() if key not in self._taken}
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _set_if_given(settings: ir.GenerationSettings, key: str, value: object) -> None:
-    if value is not None:
-        setattr(settings, key, value)
 
 
 def _b64decode(text: str) -> bytes | None:
