@@ -26,6 +26,9 @@ class RouteInfo:
     """Tokens of the attempt that served (streams: once the stream ended)."""
     cost: float | None = None
     """USD at the catalog's list prices; ``None`` when the model has no known price."""
+    skipped: list[tuple[str, str]] = field(default_factory=lambda: [])
+    """Targets passed over before the one that served, as ("provider/model", reason): an open circuit, a missing
+    capability, a context window too small."""
     content_filter: dict[str, Any] | None = None
     """The provider's content-filter categories when it filtered the answer (translated, non-streamed calls; a
     same-protocol answer carries them in its own fields)."""

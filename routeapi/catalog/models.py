@@ -34,6 +34,12 @@ class ModelInfo:
     max_output_tokens: int | None = None
     json_schema: bool = True
     """Whether the model has a native JSON-schema output mechanism (else routeapi emulates it with a forced tool)."""
+    tools: bool = True
+    """Whether the model can call tools (function calling)."""
+    vision: bool = True
+    """Whether the model accepts images."""
+    prefill: bool | None = None
+    """Whether a final assistant message is continued as a prefix (Anthropic's prefill); None: not known."""
     prices: Prices | None = None
 
 

@@ -65,6 +65,19 @@ class ProviderConfig(_Section):
         return value
 
 
+class Capabilities(_Section):
+    """What a deployment's model can do, where the catalog does not know it or is wrong. Unset: the catalog's
+    answer; for a model it does not know, assumed capable (prefill: known absent on OpenAI, Azure and Gemini)."""
+
+    tools: bool | None = Field(default=None, description="Can call tools (function calling).")
+    vision: bool | None = Field(default=None, description="Accepts images.")
+    json_schema: bool | None = Field(
+        default=None, description="Has native JSON-schema output (else emulated with a forced tool call)."
+    )
+    prefill: bool | None = Field(default=None, description="Continues a final assistant message as a prefix.")
+    context_window: int | None = Field(default=None, gt=0, description="Input plus output tokens it can take.")
+
+
 class Deployment(_Section):
     """A model at a provider. ``provider`` names an entry of ``providers`` or a provider type used with its
     environment credentials."""
@@ -73,6 +86,9 @@ class Deployment(_Section):
     model: str = Field(description="The model name at that provider.")
     weight: float = Field(default=1.0, ge=0, description="Share of traffic under the weighted strategy.")
     priority: int = Field(default=0, description="Lower is tried first; the strategy orders equal priorities.")
+    capabilities: Capabilities = Field(
+        default_factory=Capabilities, description="Overrides the catalog's capabilities for this deployment."
+    )
 
     @model_validator(mode="before")
     @classmethod

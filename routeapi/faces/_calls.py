@@ -17,8 +17,9 @@ from ..catalog.models import lookup
 from ..catalog.vendors import VENDORS
 from ..config import RouteConfig
 from ..errors import RouteError, redact
+from ..routing.capabilities import PREFILL_PROTOCOLS, Capabilities, Needs, needs_of, resolve, shortfall
 from ..routing.deadline import Deadline
-from ..routing.engine import CallState, Router
+from ..routing.engine import CallState, Router, Screen
 from ..routing.health import HealthBackend
 from ..routing.targets import Target
 from ..telemetry import AttemptTelemetry, CallTelemetry, Telemetry, default_telemetry, server_of
@@ -56,6 +57,7 @@ class Caller:
         self.adapters = AdapterPool(config)
         self.telemetry = telemetry or default_telemetry()
         self._servers: dict[str, tuple[str, str | None, int | None]] = {}
+        self._capabilities: dict[Target, Capabilities] = {}
         self.router.scrub = self.scrub
 
     def scrub(self, error: RouteError, target: Target) -> None:
@@ -132,15 +134,38 @@ class Caller:
         """After a context-length failure only a model with a known, larger context window is worth a try."""
         if not state.too_long_for:
             return None
-        failed = max((self._window(t) or 0) for t in state.too_long_for)
-        window = self._window(target)
+        failed = max((self.capabilities(t).context_window or 0) for t in state.too_long_for)
+        window = self.capabilities(target).context_window
         if window is None or window <= failed:
             return f"context window {window or 'unknown'} is not larger than the {failed or 'unknown'} that overflowed"
         return None
 
-    def _window(self, target: Target) -> int | None:
-        info = lookup(self.adapters.family(target.provider), target.model)
-        return info.context_window if info else None
+    def screen_for(self, exchange: Exchange) -> Screen:
+        """The screen of one call: the context window, then what the request needs (tools, images, JSON schema,
+        prefill) against what the target can do. The request is inspected only for a target known to lack one."""
+        needs: list[Needs] = []
+
+        def screen(target: Target, state: CallState) -> str | None:
+            reason = self.screen(target, state)
+            if reason is not None:
+                return reason
+            capabilities = self.capabilities(target)
+            if not capabilities.lacks(prefill_matters=exchange.face in PREFILL_PROTOCOLS):
+                return None
+            if not needs:
+                needs.append(needs_of(exchange.request(), exchange.face))
+            return shortfall(needs[0], capabilities)
+
+        return screen
+
+    def capabilities(self, target: Target) -> Capabilities:
+        known = self._capabilities.get(target)
+        if known is None:
+            family = self.adapters.family(target.provider)
+            info = lookup(family, target.model)
+            known = resolve(info, family, target.model, target.capabilities)
+            self._capabilities[target] = known
+        return known
 
     # -- the four call styles ------------------------------------------------------------------------------
     def send(self, exchange: Exchange, operation: Operation, spec: CallSpec) -> tuple[dict[str, Any], RouteInfo]:
@@ -153,14 +178,14 @@ class Caller:
                 wire, op = _wire(exchange, adapter, operation)
                 leg = exchange.leg(target, wire)
                 raw = adapter.send(op, leg.body, self._options(spec, target, state))
-                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                _served(route, target, raw.upstream_request_id, leg.adaptations, state)
                 data, response = exchange.response(leg, wire, raw)
                 route.content_filter = leg.content_filter
                 self._finished(call, att, route, response)
                 return data
 
         try:
-            data = self.router.run(targets, attempt, state, self.screen)
+            data = self.router.run(targets, attempt, state, self.screen_for(exchange))
         except BaseException as error:
             call.fail(error)
             raise
@@ -177,14 +202,14 @@ class Caller:
                 wire, op = _wire(exchange, adapter, operation)
                 leg = exchange.leg(target, wire)
                 raw = await adapter.asend(op, leg.body, self._options(spec, target, state))
-                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                _served(route, target, raw.upstream_request_id, leg.adaptations, state)
                 data, response = exchange.response(leg, wire, raw)
                 route.content_filter = leg.content_filter
                 self._finished(call, att, route, response)
                 return data
 
         try:
-            data = await self.router.arun(targets, attempt, state, self.screen)
+            data = await self.router.arun(targets, attempt, state, self.screen_for(exchange))
         except BaseException as error:
             call.fail(error)
             raise
@@ -209,14 +234,14 @@ class Caller:
                 # A guard fires from another thread: it needs a stop that wakes a blocked read.
                 stop = getattr(raw, "interrupt", raw.close)
                 opened = open_stream(raw, translator, new_guard(*self._guard_times(spec, target), stop))
-                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                _served(route, target, raw.upstream_request_id, leg.adaptations, state)
                 call.first_token()
                 opened.on_end = lambda error: self._stream_end(call, route, translator, error)
                 opened.scrub = lambda error: self.scrub(error, target)
                 return opened
 
         try:
-            return self.router.run(targets, attempt, state, self.screen), route
+            return self.router.run(targets, attempt, state, self.screen_for(exchange)), route
         except BaseException as error:
             call.fail(error)
             raise
@@ -238,14 +263,14 @@ class Caller:
                 translator = exchange.stream_translator(leg, wire, include_usage=include_usage)
                 guard = new_guard(*self._guard_times(spec, target), _no_close)
                 opened = await aopen_stream(raw, translator, guard)
-                _served(route, target, raw.upstream_request_id, leg.adaptations)
+                _served(route, target, raw.upstream_request_id, leg.adaptations, state)
                 call.first_token()
                 opened.on_end = lambda error: self._stream_end(call, route, translator, error)
                 opened.scrub = lambda error: self.scrub(error, target)
                 return opened
 
         try:
-            return await self.router.arun(targets, attempt, state, self.screen), route
+            return await self.router.arun(targets, attempt, state, self.screen_for(exchange)), route
         except BaseException as error:
             call.fail(error)
             raise
@@ -266,7 +291,10 @@ def _no_close() -> None:
     """Async guards interrupt the reading task instead of closing the stream from outside."""
 
 
-def _served(route: RouteInfo, target: Target, upstream_request_id: str | None, adaptations: list[Any]) -> None:
+def _served(
+    route: RouteInfo, target: Target, upstream_request_id: str | None, adaptations: list[Any], state: CallState
+) -> None:
+    route.skipped = [(skipped.key, why) for skipped, why in state.skipped]
     route.provider = target.provider
     route.model = target.model
     route.upstream_request_id = upstream_request_id

@@ -143,6 +143,9 @@ def _needs_forced_tool(request: ir.Request, target: Target, protocol: str) -> bo
     response_format = request.response_format
     if not isinstance(response_format, ir.ResponseFormat) or response_format.type != "json_schema":
         return False
+    declared = target.capabilities.json_schema if target.capabilities is not None else None
+    if declared is not None:
+        return not declared
     family = _FAMILIES.get(protocol)
     info = lookup(family, target.model) if family else None
     return info is not None and not info.json_schema

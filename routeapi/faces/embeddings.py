@@ -156,7 +156,7 @@ def embed(caller: Caller, exchange: EmbeddingExchange, spec: CallSpec) -> tuple[
             adapter = caller.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol)
             raw = adapter.send("embeddings", leg.body, caller._options(spec, target, state))
-            _served(route, target, raw.upstream_request_id, leg.adaptations)
+            _served(route, target, raw.upstream_request_id, leg.adaptations, state)
             data, response = exchange.response(leg, adapter.protocol, raw)
             _finished(caller, att, route, target, response)
             return data
@@ -180,7 +180,7 @@ async def aembed(caller: Caller, exchange: EmbeddingExchange, spec: CallSpec) ->
             adapter = caller.adapters.get(target.provider)
             leg = exchange.leg(target, adapter.protocol)
             raw = await adapter.asend("embeddings", leg.body, caller._options(spec, target, state))
-            _served(route, target, raw.upstream_request_id, leg.adaptations)
+            _served(route, target, raw.upstream_request_id, leg.adaptations, state)
             data, response = exchange.response(leg, adapter.protocol, raw)
             _finished(caller, att, route, target, response)
             return data

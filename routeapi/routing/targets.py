@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..catalog.vendors import VENDORS
 from ..config import Deployment, ModelConfig, RouteConfig
+from ..config.models import Capabilities
 from ..errors import ConfigurationError
 from .balancing import order as order_deployments
 
@@ -26,6 +27,8 @@ class Target:
     max_tokens: int | None = None
     first_token_timeout: float | None = None
     stream_idle_timeout: float | None = None
+    capabilities: Capabilities | None = None
+    """Declared in the deployment's config, over the catalog's."""
 
     @property
     def key(self) -> str:
@@ -64,6 +67,7 @@ def plan(config: RouteConfig, model_id: str, fallbacks: Sequence[str] = (), orde
                         alias.max_tokens,
                         alias.first_token_timeout,
                         alias.stream_idle_timeout,
+                        deployment.capabilities,
                     )
                 )
             queue.extend(f for f in alias.fallbacks if f not in seen)

@@ -43,6 +43,27 @@ class Face:
 
         return await self._call(sync, async_)
 
+    async def messages(self, **kwargs: Any) -> Any:
+        """An Anthropic-face message."""
+        return await self._call(
+            lambda: self.client.messages.create(**kwargs),
+            lambda: self.client.messages.create(**kwargs),
+        )
+
+    async def messages_stream(self, **kwargs: Any) -> list[Any]:
+        """All events of a streamed Anthropic-face message."""
+
+        def sync() -> list[Any]:
+            with self.client.messages.create(stream=True, **kwargs) as stream:
+                return list(stream)
+
+        async def async_() -> list[Any]:
+            stream = await self.client.messages.create(stream=True, **kwargs)
+            async with stream:
+                return [event async for event in stream]
+
+        return await self._call(sync, async_)
+
     async def aclose(self) -> None:
         if isinstance(self.client, AsyncRouteClient):
             await self.client.aclose()
