@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import contextvars
 import json
+import os
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -21,6 +22,7 @@ from typing import Any, TypeVar, cast
 from .. import errors
 from ..config import ProviderConfig, TimeoutConfig
 from ..errors import ProtocolError
+from ._log_redaction import redact_logs
 from .base import CallOptions, Operation, RawResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -37,6 +39,25 @@ _call_headers: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVa
 def _add_call_headers(request: Any, **_: Any) -> None:
     for name, value in _call_headers.get().items():
         request.headers[name] = value
+
+
+_SDK_LOGGERS = ("botocore", "boto3", "urllib3")
+_BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"  # a Bedrock API key, which botocore sends as a bearer token
+
+
+def _credentials(session: Any, config: ProviderConfig) -> list[str]:
+    """Every credential a client may send: the configured ones, what the AWS chain found, a Bedrock API key."""
+    configured = (config.api_key, config.aws_access_key_id, config.aws_secret_access_key, config.aws_session_token)
+    found = [value.get_secret_value() for value in configured if value is not None]
+    with contextlib.suppress(Exception):  # a chain that fails here fails the first call too, with a proper error
+        credentials = session.get_credentials()
+        if credentials is not None:
+            frozen = credentials.get_frozen_credentials()
+            found += [v for v in (frozen.access_key, frozen.secret_key, frozen.token) if v]
+    bearer = os.environ.get(_BEARER_ENV)
+    if bearer:
+        found.append(bearer)
+    return found
 
 
 class BedrockAdapter:
@@ -84,6 +105,7 @@ class BedrockAdapter:
             ),
         )
         client.meta.events.register("before-send.bedrock-runtime.*", _add_call_headers)
+        redact_logs(_SDK_LOGGERS, _credentials(session, config))
         return client
 
     def _executor(self) -> ThreadPoolExecutor:
