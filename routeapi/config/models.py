@@ -201,6 +201,9 @@ class ServerConfig(_Section):
     max_concurrent_streams: int = Field(default=128, gt=0, description="Streams beyond it get a 429.")
     request_timeout: float = Field(default=600.0, gt=0, description="Seconds for a whole request, streams included.")
     ping_interval: float = Field(default=10.0, gt=0, description="Seconds of silence before an Anthropic ping.")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a connection has to send a request's headers; then it is closed."
+    )
     storage: StorageSettings | None = Field(
         default=None,
         description="Tokens and usage database, and shared counters. Default: ROUTEAPI_DATABASE / ROUTEAPI_REDIS, "

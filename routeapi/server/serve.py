@@ -62,10 +62,19 @@ def serve(
         import uvicorn
     except ImportError:
         raise ConfigurationError("the gateway needs uvicorn: pip install 'routeapi[server]'") from None
+    from .connections import GatewayH11Protocol  # a deadline for request heads, and TCP_NODELAY
 
     if workers <= 1:
         app = app_from_file(config_path, demo=demo)
-        uvicorn.run(app, host=host, port=port, log_config=_log_config(log_level), access_log=False, lifespan="on")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            http=GatewayH11Protocol,
+            log_config=_log_config(log_level),
+            access_log=False,
+            lifespan="on",
+        )
         return
     config, server = load(config_path)
     if not demo:
@@ -79,6 +88,7 @@ def serve(
         workers=workers,
         host=host,
         port=port,
+        http=GatewayH11Protocol,
         log_config=_log_config(log_level),
         access_log=False,
         lifespan="on",
