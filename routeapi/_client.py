@@ -46,12 +46,20 @@ class _BaseClient:
         routing: Mapping[str, Any] | None = None,
         retry: Mapping[str, Any] | None = None,
         timeouts: Mapping[str, Any] | None = None,
+        media_fetch: Mapping[str, Any] | None = None,
         config: RouteConfig | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:
         """``telemetry``: where spans and metrics go (default: the OpenTelemetry global providers, a no-op until
         the application configures an SDK)."""
-        sections = {"providers": providers, "models": models, "routing": routing, "retry": retry, "timeouts": timeouts}
+        sections = {
+            "providers": providers,
+            "models": models,
+            "routing": routing,
+            "retry": retry,
+            "timeouts": timeouts,
+            "media_fetch": media_fetch,
+        }
         self.config = _config(config, sections)
         _check_credentials(self.config)
         self._caller = Caller(self.config, telemetry=telemetry)

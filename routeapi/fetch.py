@@ -46,6 +46,7 @@ Reason = Literal[
     "too_large",
     "timeout",
     "unreachable",
+    "too_many",  # more URLs in one request than routeapi.media fetches
 ]
 
 # Instance metadata services (AWS, GCP, Azure, OpenStack share 169.254.169.254; AWS's IPv6 one; Alibaba's).

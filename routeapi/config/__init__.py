@@ -3,6 +3,7 @@
 from .loading import build, load_file, resolve_provider
 from .models import (
     Deployment,
+    MediaFetchConfig,
     ModelConfig,
     ProviderConfig,
     RetryConfig,
@@ -16,6 +17,7 @@ from .models import (
 
 __all__ = [
     "Deployment",
+    "MediaFetchConfig",
     "ModelConfig",
     "ProviderConfig",
     "RetryConfig",

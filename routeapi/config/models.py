@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ..catalog.vendors import VENDORS
+from ..fetch import FetchPolicy
 
 
 class _Section(BaseModel):
@@ -220,6 +221,31 @@ class ServerConfig(_Section):
         return tokens
 
 
+_FETCH = FetchPolicy()
+
+
+class MediaFetchConfig(_Section):
+    """How routes that need bytes (Bedrock) fetch the remote images and documents a request names by URL. The
+    defaults suit a gateway facing the internet: public addresses only, never cloud metadata (docs/security.md)."""
+
+    allow_private: bool = Field(
+        default=_FETCH.allow_private,
+        description="Also fetch from loopback, private and link-local addresses (cloud metadata stays refused).",
+    )
+    allow_hosts: list[str] = Field(
+        default_factory=lambda: list(_FETCH.allow_hosts),
+        description="Host names, addresses or networks (10.1.0.0/16) fetched whatever they resolve to.",
+    )
+    max_bytes: int = Field(default=_FETCH.max_bytes, gt=0, description="Larger answers are refused.")
+    timeout: float = Field(default=_FETCH.timeout, gt=0, description="Seconds for one fetch, redirects included.")
+    max_redirects: int = Field(default=_FETCH.max_redirects, ge=0, description="Redirects followed, each re-checked.")
+    content_types: list[str] = Field(
+        default_factory=lambda: list(_FETCH.content_types),
+        description="Accepted media types; an entry ending in / is a prefix (images must be image/*).",
+    )
+    max_urls: int = Field(default=20, ge=0, description="Distinct URLs fetched for one request; more are refused.")
+
+
 class RouteConfig(_Section):
     """The whole configuration: ``RouteClient(**sections)`` or a YAML file with the same keys."""
 
@@ -229,6 +255,7 @@ class RouteConfig(_Section):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     timeouts: TimeoutConfig = Field(default_factory=TimeoutConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    media_fetch: MediaFetchConfig = Field(default_factory=MediaFetchConfig)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> RouteConfig:

@@ -29,6 +29,7 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("server", ServerConfig),
     ("server.tokens[]", typing.cast("type[BaseModel]", ServerConfig.model_fields["tokens"].annotation)),
     ("server.storage", StorageSettings),
+    ("media_fetch", typing.cast("type[BaseModel]", RouteConfig.model_fields["media_fetch"].annotation)),
 ]
 
 

@@ -17,6 +17,7 @@ from ..catalog.models import lookup
 from ..catalog.vendors import VENDORS
 from ..config import RouteConfig
 from ..errors import RouteError, redact
+from ..media import media_policy
 from ..routing.capabilities import PREFILL_PROTOCOLS, Capabilities, Needs, needs_of, resolve, shortfall
 from ..routing.deadline import Deadline
 from ..routing.engine import CallState, Router, Screen
@@ -57,6 +58,7 @@ class Caller:
         self.adapters = AdapterPool(config)
         self.telemetry = telemetry or default_telemetry()
         self._servers: dict[str, tuple[str, str | None, int | None]] = {}
+        self.media = media_policy(config.media_fetch)
         self._capabilities: dict[Target, Capabilities] = {}
         self.router.scrub = self.scrub
 
@@ -176,6 +178,7 @@ class Caller:
             with self._attempt_span(call, target) as att:
                 adapter = self.adapters.get(target.provider)
                 wire, op = _wire(exchange, adapter, operation)
+                exchange.inline_media(wire, self.media)
                 leg = exchange.leg(target, wire)
                 raw = adapter.send(op, leg.body, self._options(spec, target, state))
                 _served(route, target, raw.upstream_request_id, leg.adaptations, state)
@@ -200,6 +203,7 @@ class Caller:
             with self._attempt_span(call, target) as att:
                 adapter = self.adapters.get(target.provider)
                 wire, op = _wire(exchange, adapter, operation)
+                await exchange.ainline_media(wire, self.media)
                 leg = exchange.leg(target, wire)
                 raw = await adapter.asend(op, leg.body, self._options(spec, target, state))
                 _served(route, target, raw.upstream_request_id, leg.adaptations, state)
@@ -228,6 +232,7 @@ class Caller:
             with self._attempt_span(call, target):
                 adapter = self.adapters.get(target.provider)
                 wire, op = _wire(exchange, adapter, operation)
+                exchange.inline_media(wire, self.media)
                 leg = exchange.leg(target, wire, stream=True)
                 raw = adapter.stream(op, leg.body, self._options(spec, target, state))
                 translator = exchange.stream_translator(leg, wire, include_usage=include_usage)
@@ -258,6 +263,7 @@ class Caller:
             with self._attempt_span(call, target):
                 adapter = self.adapters.get(target.provider)
                 wire, op = _wire(exchange, adapter, operation)
+                await exchange.ainline_media(wire, self.media)
                 leg = exchange.leg(target, wire, stream=True)
                 raw = await adapter.astream(op, leg.body, self._options(spec, target, state))
                 translator = exchange.stream_translator(leg, wire, include_usage=include_usage)

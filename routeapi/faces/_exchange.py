@@ -1,4 +1,5 @@
-"""One call as it crosses from a face's protocol to a target's and back. Pure: shared by sync and async.
+"""One call as it crosses from a face's protocol to a target's and back. Pure (but for ``inline_media``, which
+fetches remote images for targets that need bytes): shared by sync and async.
 
 Same protocol: the caller's body goes out with only ``model`` replaced, and upstream JSON comes back as is.
 Different protocols: face codec -> IR -> target codec, and back; every adaptation is recorded.
@@ -14,6 +15,7 @@ from .. import ir
 from ..adapters.base import RawResponse
 from ..catalog.models import lookup
 from ..ir.accumulate import Accumulator
+from ..media import MediaPolicy, ainline, inline, remote_urls
 from ..protocols.base import StreamDecoder, StreamEncoder
 from ..protocols.registry import get_codec, stream_decoder, stream_encoder
 from ..protocols.relay import AnthropicRelay, GeminiRelay, OpenAIChatRelay, OpenAIResponsesRelay
@@ -70,6 +72,20 @@ class Exchange:
         if self._request is None:
             self._request = get_codec(self.face).decode_request(self.body)
         return self._request
+
+    def inline_media(self, protocol: str, policy: MediaPolicy) -> None:
+        """Before a translated leg to ``protocol``: fetch the remote images and documents it cannot take by URL and
+        keep the request with their bytes, so later legs reuse them. FetchRefused when one may not be fetched."""
+        if not self._passes_through(protocol) and remote_urls(self.request(), protocol):
+            self._request = inline(self.request(), protocol, policy)
+
+    async def ainline_media(self, protocol: str, policy: MediaPolicy) -> None:
+        """The async :meth:`inline_media`."""
+        if not self._passes_through(protocol) and remote_urls(self.request(), protocol):
+            self._request = await ainline(self.request(), protocol, policy)
+
+    def _passes_through(self, protocol: str) -> bool:
+        return protocol == self.face and protocol in _RELAYS
 
     def leg(self, target: Target, protocol: str, *, stream: bool = False) -> Leg:
         if protocol == self.face and protocol in _RELAYS:

@@ -21,6 +21,7 @@ from ..errors import (
     StreamTimeout,
     UnsupportedFeature,
 )
+from ..fetch import FetchRefused
 
 
 class Next(Enum):
@@ -38,6 +39,8 @@ def after_failure(error: BaseException) -> Next:
         return Next.MOVE_ON  # no first token in time: another deployment is the better bet
     if error.retryable:
         return Next.RETRY
+    if isinstance(error, FetchRefused):
+        return Next.STOP  # the caller's URL: every target would refuse it the same way
     if isinstance(error, (AuthenticationError, PermissionDenied, NotFound, ContextLengthExceeded, UnsupportedFeature)):
         return Next.MOVE_ON
     if isinstance(error, BadRequest):
