@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .errors import Attempt
 from .ir import Adaptation, Usage
 
 _ATTRIBUTE = "_routeapi_route"
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    """A stream that broke after content and was carried on elsewhere (``on_interrupt="continue"``)."""
+
+    broken: str
+    """The "provider/model" whose stream broke."""
+    served: str
+    """The "provider/model" that carried on."""
+    mode: Literal["prefix", "restart"]
+    """``prefix``: the target continued the delivered text. ``restart``: it answered afresh after it (a new part
+    where the protocol has parts)."""
+    offset: int
+    """Characters of text the caller had received when the stream broke: where a restart's answer begins."""
 
 
 @dataclass(slots=True)
@@ -29,6 +44,8 @@ class RouteInfo:
     skipped: list[tuple[str, str]] = field(default_factory=lambda: [])
     """Targets passed over before the one that served, as ("provider/model", reason): an open circuit, a missing
     capability, a context window too small."""
+    continuations: list[Continuation] = field(default_factory=lambda: [])
+    """Broken streams carried on elsewhere, in order."""
     content_filter: dict[str, Any] | None = None
     """The provider's content-filter categories when it filtered the answer (translated, non-streamed calls; a
     same-protocol answer carries them in its own fields)."""

@@ -115,6 +115,10 @@ class ModelConfig(_Section):
     max_tokens: int | None = Field(default=None, gt=0, description="Default max_tokens when the caller gives none.")
     first_token_timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.first_token.")
     stream_idle_timeout: float | None = Field(default=None, gt=0, description="Overrides timeouts.stream_idle.")
+    on_interrupt: Literal["raise", "continue"] = Field(
+        default="raise",
+        description="A stream that breaks after content: raise StreamInterrupted, or continue on the next target.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from .. import ir
-from .._route import RouteInfo
+from .._route import Continuation, RouteInfo
 from ..adapters.base import CallOptions, Operation
 from ..adapters.pool import AdapterPool
 from ..catalog import pricing
 from ..catalog.models import lookup
 from ..catalog.vendors import VENDORS
 from ..config import RouteConfig
-from ..errors import RouteError, redact
+from ..errors import BadRequest, ContentFiltered, RouteError, redact
 from ..media import media_policy
 from ..routing.capabilities import PREFILL_PROTOCOLS, Capabilities, Needs, needs_of, resolve, shortfall
 from ..routing.deadline import Deadline
@@ -24,7 +24,7 @@ from ..routing.engine import CallState, Router, Screen
 from ..routing.health import HealthBackend
 from ..routing.targets import Target
 from ..telemetry import AttemptTelemetry, CallTelemetry, Telemetry, default_telemetry, server_of
-from ._exchange import Exchange
+from ._exchange import Exchange, Resume, StreamTranslator, continuable
 from ._streaming import AsyncOpened, Opened, aopen_stream, new_guard, open_stream
 
 logger = logging.getLogger("routeapi")
@@ -47,6 +47,8 @@ class CallSpec:
     """Seconds for the whole call (overrides ``timeouts.total``)."""
     first_token_timeout: float | None = None
     stream_idle_timeout: float | None = None
+    on_interrupt: Literal["raise", "continue"] | None = None
+    """Overrides the model's ``on_interrupt``."""
 
 
 class Caller:
@@ -57,8 +59,8 @@ class Caller:
         self.router = Router(config, health=health)
         self.adapters = AdapterPool(config)
         self.telemetry = telemetry or default_telemetry()
-        self._servers: dict[str, tuple[str, str | None, int | None]] = {}
         self.media = media_policy(config.media_fetch)
+        self._servers: dict[str, tuple[str, str | None, int | None]] = {}
         self._capabilities: dict[Target, Capabilities] = {}
         self.router.scrub = self.scrub
 
@@ -227,29 +229,75 @@ class Caller:
         call = CallTelemetry.start(
             operation, spec.model, exchange.body, spec.request_id, stream=True, telemetry=self.telemetry
         )
-
-        def attempt(target: Target) -> Opened:
-            with self._attempt_span(call, target):
-                adapter = self.adapters.get(target.provider)
-                wire, op = _wire(exchange, adapter, operation)
-                exchange.inline_media(wire, self.media)
-                leg = exchange.leg(target, wire, stream=True)
-                raw = adapter.stream(op, leg.body, self._options(spec, target, state))
-                translator = exchange.stream_translator(leg, wire, include_usage=include_usage)
-                # A guard fires from another thread: it needs a stop that wakes a blocked read.
-                stop = getattr(raw, "interrupt", raw.close)
-                opened = open_stream(raw, translator, new_guard(*self._guard_times(spec, target), stop))
-                _served(route, target, raw.upstream_request_id, leg.adaptations, state)
-                call.first_token()
-                opened.on_end = lambda error: self._stream_end(call, route, translator, error)
-                opened.scrub = lambda error: self.scrub(error, target)
-                return opened
-
+        run = _StreamCall(
+            exchange, operation, spec, targets, state, route, call, include_usage, self.screen_for(exchange)
+        )
         try:
-            return self.router.run(targets, attempt, state, self.screen_for(exchange)), route
+            return self.router.run(targets, self._stream_attempt(run), state, run.screen), route
         except BaseException as error:
             call.fail(error)
             raise
+
+    def _stream_attempt(self, run: _StreamCall, resume: Resume | None = None) -> Callable[[Target], Opened]:
+        def attempt(target: Target) -> Opened:
+            opened = self._open(run, run.exchange, target) if resume is None else self._continue_on(run, target, resume)
+            if _continues(run.spec, target):
+                opened.resume = lambda partial: self._resume(run, target, partial)
+            return opened
+
+        return attempt
+
+    def _open(self, run: _StreamCall, exchange: Exchange, target: Target, resume: Resume | None = None) -> Opened:
+        with self._attempt_span(run.call, target):
+            adapter = self.adapters.get(target.provider)
+            wire, op = _wire(exchange, adapter, run.operation)
+            exchange.inline_media(wire, self.media)
+            leg = exchange.leg(target, wire, stream=True)
+            raw = adapter.stream(op, leg.body, self._options(run.spec, target, run.state))
+            translator = exchange.stream_translator(leg, wire, include_usage=run.include_usage, resume=resume)
+            # A guard fires from another thread: it needs a stop that wakes a blocked read.
+            stop = getattr(raw, "interrupt", raw.close)
+            opened = open_stream(raw, translator, new_guard(*self._guard_times(run.spec, target), stop))
+            self._opened(run, target, raw.upstream_request_id, leg.adaptations, translator, opened)
+            return opened
+
+    def _continue_on(self, run: _StreamCall, target: Target, resume: Resume) -> Opened:
+        prefix = resume.prefix and self.capabilities(target).prefill is True
+        try:
+            opened = self._open(
+                run, run.exchange.continuation(resume.partial, prefix=prefix), target, replace(resume, prefix=prefix)
+            )
+        except BadRequest as error:
+            if not prefix or isinstance(error, ContentFiltered):
+                raise
+            # Newer models refuse a prefill: restart there rather than let the refusal reach the caller.
+            prefix = False
+            opened = self._open(
+                run, run.exchange.continuation(resume.partial, prefix=False), target, replace(resume, prefix=False)
+            )
+        run.route.continuations.append(_continuation(run, target, resume.partial, prefix))
+        return opened
+
+    def _resume(self, run: _StreamCall, broken: Target, partial: ir.Response) -> Opened:
+        """The stream from ``broken`` stopped after ``partial`` reached the caller: carry on with the targets after
+        it, continuing the text as a prefix where the target takes one, else restarting the answer."""
+        run.broken = broken
+        resume = Resume(partial, prefix=continuable(partial))
+        return self.router.run(run.after(broken), self._stream_attempt(run, resume), run.state, run.screen)
+
+    def _opened(
+        self,
+        run: _StreamCall,
+        target: Target,
+        upstream_request_id: str | None,
+        adaptations: list[Any],
+        translator: StreamTranslator,
+        opened: Opened | AsyncOpened,
+    ) -> None:
+        _served(run.route, target, upstream_request_id, adaptations, run.state)
+        run.call.first_token()
+        opened.on_end = lambda error: self._stream_end(run.call, run.route, translator, error)
+        opened.scrub = lambda error: self.scrub(error, target)
 
     async def astream(
         self, exchange: Exchange, operation: Operation, spec: CallSpec, *, include_usage: bool = False
@@ -258,28 +306,94 @@ class Caller:
         call = CallTelemetry.start(
             operation, spec.model, exchange.body, spec.request_id, stream=True, telemetry=self.telemetry
         )
-
-        async def attempt(target: Target) -> AsyncOpened:
-            with self._attempt_span(call, target):
-                adapter = self.adapters.get(target.provider)
-                wire, op = _wire(exchange, adapter, operation)
-                await exchange.ainline_media(wire, self.media)
-                leg = exchange.leg(target, wire, stream=True)
-                raw = await adapter.astream(op, leg.body, self._options(spec, target, state))
-                translator = exchange.stream_translator(leg, wire, include_usage=include_usage)
-                guard = new_guard(*self._guard_times(spec, target), _no_close)
-                opened = await aopen_stream(raw, translator, guard)
-                _served(route, target, raw.upstream_request_id, leg.adaptations, state)
-                call.first_token()
-                opened.on_end = lambda error: self._stream_end(call, route, translator, error)
-                opened.scrub = lambda error: self.scrub(error, target)
-                return opened
-
+        run = _StreamCall(
+            exchange, operation, spec, targets, state, route, call, include_usage, self.screen_for(exchange)
+        )
         try:
-            return await self.router.arun(targets, attempt, state, self.screen_for(exchange)), route
+            return await self.router.arun(targets, self._astream_attempt(run), state, run.screen), route
         except BaseException as error:
             call.fail(error)
             raise
+
+    def _astream_attempt(
+        self, run: _StreamCall, resume: Resume | None = None
+    ) -> Callable[[Target], Awaitable[AsyncOpened]]:
+        async def attempt(target: Target) -> AsyncOpened:
+            if resume is None:
+                opened = await self._aopen(run, run.exchange, target)
+            else:
+                opened = await self._acontinue_on(run, target, resume)
+            if _continues(run.spec, target):
+                opened.resume = lambda partial: self._aresume(run, target, partial)
+            return opened
+
+        return attempt
+
+    async def _aopen(
+        self, run: _StreamCall, exchange: Exchange, target: Target, resume: Resume | None = None
+    ) -> AsyncOpened:
+        with self._attempt_span(run.call, target):
+            adapter = self.adapters.get(target.provider)
+            wire, op = _wire(exchange, adapter, run.operation)
+            await exchange.ainline_media(wire, self.media)
+            leg = exchange.leg(target, wire, stream=True)
+            raw = await adapter.astream(op, leg.body, self._options(run.spec, target, run.state))
+            translator = exchange.stream_translator(leg, wire, include_usage=run.include_usage, resume=resume)
+            guard = new_guard(*self._guard_times(run.spec, target), _no_close)
+            opened = await aopen_stream(raw, translator, guard)
+            self._opened(run, target, raw.upstream_request_id, leg.adaptations, translator, opened)
+            return opened
+
+    async def _acontinue_on(self, run: _StreamCall, target: Target, resume: Resume) -> AsyncOpened:
+        prefix = resume.prefix and self.capabilities(target).prefill is True
+        try:
+            opened = await self._aopen(
+                run, run.exchange.continuation(resume.partial, prefix=prefix), target, replace(resume, prefix=prefix)
+            )
+        except BadRequest as error:
+            if not prefix or isinstance(error, ContentFiltered):
+                raise
+            prefix = False
+            opened = await self._aopen(
+                run, run.exchange.continuation(resume.partial, prefix=False), target, replace(resume, prefix=False)
+            )
+        run.route.continuations.append(_continuation(run, target, resume.partial, prefix))
+        return opened
+
+    async def _aresume(self, run: _StreamCall, broken: Target, partial: ir.Response) -> AsyncOpened:
+        run.broken = broken
+        resume = Resume(partial, prefix=continuable(partial))
+        return await self.router.arun(run.after(broken), self._astream_attempt(run, resume), run.state, run.screen)
+
+
+@dataclass(slots=True)
+class _StreamCall:
+    """One streamed call, as its attempts and continuations need it."""
+
+    exchange: Exchange
+    operation: Operation
+    spec: CallSpec
+    targets: list[Target]
+    state: CallState
+    route: RouteInfo
+    call: CallTelemetry
+    include_usage: bool
+    screen: Screen
+    broken: Target | None = None
+
+    def after(self, target: Target) -> list[Target]:
+        """The targets after ``target`` in the plan: where a broken stream is carried on."""
+        return self.targets[self.targets.index(target) + 1 :]
+
+
+def _continues(spec: CallSpec, target: Target) -> bool:
+    return (spec.on_interrupt or target.on_interrupt) == "continue"
+
+
+def _continuation(run: _StreamCall, target: Target, partial: ir.Response, prefix: bool) -> Continuation:
+    broken = run.broken.key if run.broken is not None else ""
+    offset = len(partial.message.text) if partial.choices else 0
+    return Continuation(broken, target.key, "prefix" if prefix else "restart", offset)
 
 
 _OPERATIONS: dict[str, Operation] = {"openai_responses": "responses"}

@@ -18,7 +18,7 @@ from ..ir.accumulate import Accumulator
 from ..media import MediaPolicy, ainline, inline, remote_urls
 from ..protocols.base import StreamDecoder, StreamEncoder
 from ..protocols.registry import get_codec, stream_decoder, stream_encoder
-from ..protocols.relay import AnthropicRelay, GeminiRelay, OpenAIChatRelay, OpenAIResponsesRelay
+from ..protocols.relay import NON_TEXT, AnthropicRelay, GeminiRelay, OpenAIChatRelay, OpenAIResponsesRelay
 from ..protocols.structured_output import ForcedToolUnwrapper, as_forced_tool, unwrap_forced_tool
 from ..routing.targets import Target
 
@@ -65,6 +65,8 @@ class Exchange:
     """Codec name of the caller's protocol."""
     body: dict[str, Any]
     """The caller's request body in its own protocol (SDK-only options already removed)."""
+    relay: bool = True
+    """Same-protocol legs send the caller's body as is. False for a continuation, whose request is not the body."""
     _request: ir.Request | None = field(default=None, init=False)
 
     def request(self) -> ir.Request:
@@ -85,10 +87,20 @@ class Exchange:
             self._request = await ainline(self.request(), protocol, policy)
 
     def _passes_through(self, protocol: str) -> bool:
-        return protocol == self.face and protocol in _RELAYS
+        return protocol == self.face and protocol in _RELAYS and self.relay
+
+    def continuation(self, partial: ir.Response, *, prefix: bool) -> Exchange:
+        """The call again, to finish an answer that broke after ``partial`` was delivered: with ``prefix``, the
+        partial text as the final assistant turn (prefill) for the target to continue; else the original request."""
+        request = self.request()
+        if prefix:
+            request = replace(request, messages=with_prefix(request.messages, partial.message.text))
+        resumed = type(self)(self.face, self.body, relay=False)
+        resumed._request = request
+        return resumed
 
     def leg(self, target: Target, protocol: str, *, stream: bool = False) -> Leg:
-        if protocol == self.face and protocol in _RELAYS:
+        if protocol == self.face and protocol in _RELAYS and self.relay:
             body = self.body if protocol in _MODEL_IN_PATH else {**self.body, "model": target.model}
             return Leg(body, [], True)
         request = self.request()
@@ -130,14 +142,21 @@ class Exchange:
         leg.content_filter = next((c.content_filter for c in response.choices if c.content_filter), None)
         return get_codec(self.face).encode_response(response), response
 
-    def stream_translator(self, leg: Leg, protocol: str, *, include_usage: bool) -> StreamTranslator:
+    def stream_translator(
+        self, leg: Leg, protocol: str, *, include_usage: bool, resume: Resume | None = None
+    ) -> StreamTranslator:
+        """Upstream items -> the face's payloads. With ``resume``, the output carries on a stream the caller has
+        already received part of (see :class:`Splice`)."""
         if leg.same_protocol:
             return _RELAYS[protocol]()
         options = {"include_usage": include_usage} if self.face == "openai_chat" else {}
-        transforms: list[Callable[[ir.StreamEvent], ir.StreamEvent]] = [_NameModel(leg.model)]
+        transforms: list[Transform] = [_NameModel(leg.model)]
         if leg.forced_tool is not None:
             transforms.append(ForcedToolUnwrapper(leg.forced_tool))
-        return _Translator(stream_decoder(protocol), stream_encoder(self.face, **options), transforms)
+        translator = _Translator(stream_decoder(protocol), stream_encoder(self.face, **options), transforms)
+        if resume is not None:
+            translator.resume(resume)
+        return translator
 
 
 _FAMILIES = {"anthropic_messages": "anthropic", "gemini": "gemini", "openai_chat": "openai"}
@@ -181,6 +200,91 @@ class _NameModel:
         return event
 
 
+Transform = Callable[[ir.StreamEvent], "ir.StreamEvent | None"]
+"""Rewrites a decoded stream event on its way to the encoder; None drops it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a continued stream picks up: the answer delivered so far, and whether the next target continues it as
+    a prefix (else it restarts the answer)."""
+
+    partial: ir.Response
+    prefix: bool
+
+
+def with_prefix(messages: list[ir.Message], text: str) -> list[ir.Message]:
+    """``messages`` ending in an assistant turn holding ``text`` (appended to a final assistant turn, which is then
+    a prefill itself). Trailing whitespace is left out: Anthropic refuses a prefill that ends with it."""
+    last = messages[-1] if messages else None
+    if last is not None and last.role == "assistant":
+        return [*messages[:-1], replace(last, parts=[ir.TextPart((last.text + text).rstrip())])]
+    return [*messages, ir.Message("assistant", [ir.TextPart(text.rstrip())])]
+
+
+def continuable(partial: ir.Response) -> bool:
+    """Only plain text can be continued as a prefix: a half-made tool call or reasoning cannot."""
+    parts = partial.message.parts if partial.choices else []
+    if (partial.provider_details or {}).get(NON_TEXT) or not all(isinstance(part, ir.TextPart) for part in parts):
+        return False
+    return bool(partial.message.text.strip())
+
+
+class Splice:
+    """Maps a continuation stream onto the caller's: its start is dropped (the caller's message has started) and
+    its parts are renumbered after those delivered. Continuing a prefix, its first text part is the delivered
+    last part (whose trailing whitespace, left out of the prefix, the caller already has)."""
+
+    __slots__ = ("_indexes", "_merge", "_next", "_whitespace")
+
+    def __init__(self, resume: Resume) -> None:
+        parts = resume.partial.message.parts if resume.partial.choices else []
+        self._next = len(parts)
+        self._merge: int | None = self._next - 1 if resume.prefix and parts else None
+        text = resume.partial.message.text
+        self._whitespace = resume.prefix and text != text.rstrip()
+        self._indexes: dict[int, int] = {}
+
+    def __call__(self, event: ir.StreamEvent) -> ir.StreamEvent | None:
+        if isinstance(event, ir.MessageStart) or getattr(event, "choice", 0) != 0:
+            return None
+        if isinstance(event, ir.PartStart):
+            if self._merge is not None and isinstance(event.part, ir.TextPart) and not self._indexes:
+                self._indexes[event.index] = self._merge
+                return None
+            self._indexes[event.index] = self._next
+            self._next += 1
+            return replace(event, index=self._indexes[event.index])
+        if isinstance(event, (ir.TextDelta, ir.ToolArgumentsDelta, ir.ThinkingDelta, ir.PartEnd)):
+            index = self._indexes.get(event.index)
+            if index is None:
+                return None
+            if isinstance(event, ir.TextDelta) and self._whitespace and index == self._merge:
+                self._whitespace = event.text.strip() == ""
+                return replace(event, index=index, text=event.text.lstrip())
+            return replace(event, index=index)
+        return event
+
+
+def _replay(partial: ir.Response, *, keep_last_open: bool) -> list[ir.StreamEvent]:
+    """The events that put an encoder and an accumulator where the caller's stream broke off."""
+    events: list[ir.StreamEvent] = [ir.MessageStart(partial.id, partial.model, partial.created)]
+    parts = partial.message.parts if partial.choices else []
+    for index, part in enumerate(parts):
+        if isinstance(part, ir.ToolCallPart):
+            events += [
+                ir.PartStart(index, ir.ToolCallPart(part.id, part.name)),
+                ir.ToolArgumentsDelta(index, part.arguments),
+            ]
+        elif isinstance(part, ir.ThinkingPart):
+            events += [ir.PartStart(index, ir.ThinkingPart()), ir.ThinkingDelta(index, part.text, part.signature)]
+        elif isinstance(part, ir.TextPart):
+            events += [ir.PartStart(index, ir.TextPart("")), ir.TextDelta(index, part.text)]
+        if not (keep_last_open and index == len(parts) - 1):
+            events.append(ir.PartEnd(index))
+    return events
+
+
 class _Translator:
     """Upstream stream items -> IR events (through the transforms, in order) -> the face's stream payloads."""
 
@@ -190,7 +294,7 @@ class _Translator:
         self,
         decoder: StreamDecoder[Any],
         encoder: StreamEncoder,
-        transforms: list[Callable[[ir.StreamEvent], ir.StreamEvent]],
+        transforms: list[Transform],
     ) -> None:
         self._decoder = decoder
         self._encoder = encoder
@@ -201,6 +305,14 @@ class _Translator:
     def partial(self) -> ir.Response:
         return self._accumulator.response()
 
+    def resume(self, resume: Resume) -> None:
+        """Continue a stream the caller has partly received: replay it (the output is what the caller has, so it
+        is dropped), then splice what the next target sends onto it."""
+        for event in _replay(resume.partial, keep_last_open=resume.prefix):
+            self._accumulator.add(event)
+            self._encoder.encode(event)
+        self._transforms.insert(0, Splice(resume))
+
     def feed(self, item: Any) -> list[dict[str, Any]]:
         return self._encode(self._decoder.feed(item))
 
@@ -210,9 +322,13 @@ class _Translator:
     def _encode(self, events: list[ir.StreamEvent]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for decoded in events:
-            event = decoded
+            event: ir.StreamEvent | None = decoded
             for transform in self._transforms:
                 event = transform(event)
+                if event is None:
+                    break
+            if event is None:
+                continue
             self._accumulator.add(event)
             if not self.has_content and not isinstance(event, (ir.MessageStart, ir.UsageUpdate)):
                 self.has_content = True

@@ -10,12 +10,13 @@ never a normal end.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from .. import errors
+from .. import errors, ir
 from .._route import RouteInfo, attach
 from ..adapters.base import AsyncRawStream, RawStream
 from ..errors import RouteError, StreamInterrupted
@@ -23,6 +24,7 @@ from ..routing.guards import WATCHDOG, LoopTimer, StreamGuard, uncancel
 from ._exchange import StreamTranslator
 
 _T = TypeVar("_T")
+logger = logging.getLogger("routeapi")
 _END: Any = object()
 
 
@@ -39,6 +41,8 @@ class Opened:
     """Told once how the stream ended: None when it completed or the caller stopped reading, else the error."""
     scrub: Callable[[RouteError], None] | None = None
     """Removes the provider's secrets from an error raised mid-stream."""
+    resume: Callable[[ir.Response], Opened] | None = None
+    """Set when the call continues a broken stream elsewhere: opens the continuation of this partial answer."""
 
 
 @dataclass(slots=True)
@@ -51,6 +55,7 @@ class AsyncOpened:
     timer: LoopTimer | None = None
     on_end: Callable[[BaseException | None], None] | None = None
     scrub: Callable[[RouteError], None] | None = None
+    resume: Callable[[ir.Response], Awaitable[AsyncOpened]] | None = None
 
 
 def new_guard(first_token: float | None, idle: float | None, close: Callable[[], object]) -> StreamGuard | None:
@@ -159,6 +164,119 @@ def _interrupted(
     return interrupted
 
 
+class Payloads:
+    """The face's payloads of an opened stream, in order: what was buffered while opening, then each upstream item
+    translated, then the end. A failure after content raises :class:`StreamInterrupted` with the partial answer —
+    unless the call continues broken streams (``opened.resume``): then the stream goes on from the continuation
+    and ``opened`` becomes it. A continuation that cannot be had leaves the caller the original interruption."""
+
+    def __init__(self, opened: Opened, route: RouteInfo) -> None:
+        self.opened = opened
+        self.route = route
+
+    def __iter__(self) -> Generator[dict[str, Any], None, None]:
+        opened = self.opened
+        try:
+            while True:
+                guard, translator = opened.guard, opened.translator
+                try:
+                    yield from opened.buffered
+                    for item in opened.items:
+                        if guard is not None:
+                            guard.event(content=True)
+                        yield from translator.feed(item)
+                    yield from translator.end()
+                    return
+                except (RouteError, OSError) as error:
+                    interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
+                    resumed = _resumed(opened.resume, interrupted)
+                    if resumed is None:
+                        _ended(opened.on_end, interrupted)
+                        raise interrupted from error
+                _stop_watching(guard)
+                opened.raw.close()
+                self.opened = opened = resumed
+        finally:
+            _ended(opened.on_end, None)
+            _stop_watching(opened.guard)
+            opened.raw.close()
+
+
+class AsyncPayloads:
+    """The async twin of :class:`Payloads` (its guard cancels the reading task; that is turned back into the
+    guard's error here)."""
+
+    def __init__(self, opened: AsyncOpened, route: RouteInfo) -> None:
+        self.opened = opened
+        self.route = route
+
+    async def iterate(self) -> AsyncGenerator[dict[str, Any], None]:
+        opened = self.opened
+        try:
+            while True:
+                guard, timer, translator = opened.guard, opened.timer, opened.translator
+                failure: BaseException
+                try:
+                    for payload in opened.buffered:
+                        yield payload
+                    while True:
+                        if timer is not None:
+                            timer.reader = asyncio.current_task()
+                        item = await anext(opened.items, _END)
+                        if item is _END:
+                            break
+                        if guard is not None:
+                            guard.event(content=True)
+                        for payload in translator.feed(item):
+                            yield payload
+                    for payload in translator.end():
+                        yield payload
+                    return
+                except asyncio.CancelledError as error:
+                    if guard is None or not guard.fired:
+                        raise
+                    uncancel(timer.reader if timer else None)
+                    failure = error
+                except (RouteError, OSError) as error:
+                    failure = error
+                interrupted = _interrupted(failure, self.route, translator, guard, opened.scrub)
+                resumed = await _aresumed(opened.resume, interrupted)
+                if resumed is None:
+                    _ended(opened.on_end, interrupted)
+                    raise interrupted from (None if isinstance(failure, asyncio.CancelledError) else failure)
+                if timer is not None:
+                    timer.cancel()
+                await opened.raw.aclose()
+                self.opened = opened = resumed
+        finally:
+            _ended(opened.on_end, None)
+            if opened.timer is not None:
+                opened.timer.cancel()
+            await opened.raw.aclose()
+
+
+def _resumed(resume: Callable[[ir.Response], Opened] | None, interrupted: StreamInterrupted) -> Opened | None:
+    if resume is None or interrupted.partial is None:
+        return None
+    try:
+        return resume(interrupted.partial)
+    except RouteError as error:
+        logger.warning("request %s: the broken stream could not be continued: %s", interrupted.request_id, error)
+        return None
+
+
+async def _aresumed(
+    resume: Callable[[ir.Response], Awaitable[AsyncOpened]] | None, interrupted: StreamInterrupted
+) -> AsyncOpened | None:
+    if resume is None or interrupted.partial is None:
+        return None
+    try:
+        return await resume(interrupted.partial)
+    except RouteError as error:
+        logger.warning("request %s: the broken stream could not be continued: %s", interrupted.request_id, error)
+        return None
+
+
 class _ResponseHandle:
     """Stands in for the HTTP response the vendor SDKs' stream helpers hold (``raw_stream.response``): they close it
     and read request IDs from its headers."""
@@ -183,7 +301,7 @@ class Stream(Generic[_T]):
     """An iterator of the face's chunk type; also a context manager. ``close()`` closes the upstream connection."""
 
     def __init__(self, opened: Opened, make: Callable[[dict[str, Any]], _T], route: RouteInfo) -> None:
-        self._opened = opened
+        self.payloads = Payloads(opened, route)
         self._make = make
         self.route = route
         attach(self, route)
@@ -191,26 +309,9 @@ class Stream(Generic[_T]):
         self.response = _ResponseHandle(self)
 
     def _iterate(self) -> Generator[_T, None, None]:
-        opened, make, guard = self._opened, self._make, self._opened.guard
-        translator = opened.translator
-        try:
-            for payload in opened.buffered:
-                yield make(payload)
-            for item in opened.items:
-                if guard is not None:
-                    guard.event(content=True)
-                for payload in translator.feed(item):
-                    yield make(payload)
-            for payload in translator.end():
-                yield make(payload)
-        except (RouteError, OSError) as error:
-            interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
-            _ended(opened.on_end, interrupted)
-            raise interrupted from error
-        finally:
-            _ended(opened.on_end, None)
-            _stop_watching(guard)
-            opened.raw.close()
+        make = self._make
+        for payload in self.payloads:
+            yield make(payload)
 
     def __iter__(self) -> Iterator[_T]:
         return self._iterator
@@ -220,7 +321,7 @@ class Stream(Generic[_T]):
 
     def close(self) -> None:
         self._iterator.close()
-        self._opened.raw.close()
+        self.payloads.opened.raw.close()
 
     def __enter__(self) -> Stream[_T]:
         return self
@@ -235,7 +336,7 @@ class AsyncStream(Generic[_T]):
     """The async twin of :class:`Stream`."""
 
     def __init__(self, opened: AsyncOpened, make: Callable[[dict[str, Any]], _T], route: RouteInfo) -> None:
-        self._opened = opened
+        self.payloads = AsyncPayloads(opened, route)
         self._make = make
         self.route = route
         attach(self, route)
@@ -243,39 +344,13 @@ class AsyncStream(Generic[_T]):
         self.response = _ResponseHandle(self)
 
     async def _iterate(self) -> AsyncGenerator[_T, None]:
-        opened, make, guard, timer = self._opened, self._make, self._opened.guard, self._opened.timer
-        translator = opened.translator
+        make = self._make
+        payloads = self.payloads.iterate()
         try:
-            for payload in opened.buffered:
+            async for payload in payloads:
                 yield make(payload)
-            while True:
-                if timer is not None:
-                    timer.reader = asyncio.current_task()
-                item = await anext(opened.items, _END)
-                if item is _END:
-                    break
-                if guard is not None:
-                    guard.event(content=True)
-                for payload in translator.feed(item):
-                    yield make(payload)
-            for payload in translator.end():
-                yield make(payload)
-        except asyncio.CancelledError as error:
-            if guard is None or not guard.fired:
-                raise
-            uncancel(timer.reader if timer else None)
-            interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
-            _ended(opened.on_end, interrupted)
-            raise interrupted from None
-        except (RouteError, OSError) as error:
-            interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
-            _ended(opened.on_end, interrupted)
-            raise interrupted from error
         finally:
-            _ended(opened.on_end, None)
-            if timer is not None:
-                timer.cancel()
-            await opened.raw.aclose()
+            await payloads.aclose()
 
     def __aiter__(self) -> AsyncIterator[_T]:
         return self._iterator
@@ -285,7 +360,7 @@ class AsyncStream(Generic[_T]):
 
     async def close(self) -> None:
         await self._iterator.aclose()
-        await self._opened.raw.aclose()
+        await self.payloads.opened.raw.aclose()
 
     async def __aenter__(self) -> AsyncStream[_T]:
         return self

@@ -82,6 +82,7 @@ _ROUTING_KEYWORDS = {
     "deadline",
     "first_token_timeout",
     "stream_idle_timeout",
+    "on_interrupt",
 }
 
 
@@ -98,6 +99,7 @@ def _spec(model: str, routing: dict[str, Any]) -> CallSpec:
         routing.get("deadline"),
         routing.get("first_token_timeout"),
         routing.get("stream_idle_timeout"),
+        routing.get("on_interrupt"),
     )
 
 

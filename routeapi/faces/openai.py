@@ -20,7 +20,8 @@ _FACE = "openai_chat"
 
 def split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], CallSpec]:
     """Separate the request body from SDK-style and routeapi options. routeapi's own keywords: ``fallbacks``,
-    ``request_id``, ``deadline`` (seconds for the whole call), ``first_token_timeout``, ``stream_idle_timeout``.
+    ``request_id``, ``deadline`` (seconds for the whole call), ``first_token_timeout``, ``stream_idle_timeout``,
+    ``on_interrupt`` (streams).
     ``extra_body`` is merged into the body as is; the SDK's "not given" sentinels are removed; every other keyword is
     a body parameter, unknown ones included."""
     spec = CallSpec(
@@ -32,6 +33,7 @@ def split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], CallSpec]:
         kwargs.pop("deadline", None),
         kwargs.pop("first_token_timeout", None),
         kwargs.pop("stream_idle_timeout", None),
+        kwargs.pop("on_interrupt", None),
     )
     kwargs.pop("extra_query", None)
     extra_body: Mapping[str, Any] = kwargs.pop("extra_body", None) or {}

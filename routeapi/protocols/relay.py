@@ -10,27 +10,50 @@ from .. import ir
 from ..errors import ProtocolError, StreamInterrupted
 from .sse import SSEEvent
 
+NON_TEXT = "non_text_omitted"
+"""Set in a relay's partial answer's ``provider_details`` when the stream had more than text (a tool call,
+reasoning), which a relay does not keep: such an answer cannot be continued as a text prefix."""
 
-def _text_response(texts: list[str], usage: ir.Usage | None = None) -> ir.Response:
-    return ir.Response("", "", [ir.Choice(ir.Message("assistant", [ir.TextPart("".join(texts))]))], usage)
+
+class _Seen:
+    """What a relay keeps of a stream for its partial answer: the text, the id and model, whether more came."""
+
+    __slots__ = ("id", "model", "non_text", "texts")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.id = ""
+        self.model = ""
+        self.non_text = False
+
+    def name(self, id_: object, model: object) -> None:
+        if not self.id and isinstance(id_, str):
+            self.id = id_
+        if not self.model and isinstance(model, str):
+            self.model = model
+
+    def response(self, usage: ir.Usage | None = None) -> ir.Response:
+        message = ir.Message("assistant", [ir.TextPart("".join(self.texts))])
+        details = {NON_TEXT: True} if self.non_text else None
+        return ir.Response(self.id, self.model, [ir.Choice(message)], usage, provider_details=details)
 
 
 class OpenAIChatRelay:
     """Chat Completions chunks. ``[DONE]`` ends the stream; a chunk with a top-level ``error`` is an error.
     The text of the first choice is kept, for the partial answer of an interrupted stream."""
 
-    __slots__ = ("_texts", "_usage", "done", "has_content")
+    __slots__ = ("_seen", "_usage", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
-        self._texts: list[str] = []
+        self._seen = _Seen()
         self._usage: dict[str, Any] | None = None
 
     def partial(self) -> ir.Response:
         from .openai_chat import usage_from_wire
 
-        return _text_response(self._texts, usage_from_wire(self._usage) if self._usage else None)
+        return self._seen.response(usage_from_wire(self._usage) if self._usage else None)
 
     def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
         data = item.data
@@ -51,11 +74,14 @@ class OpenAIChatRelay:
         if chunk.get("usage"):
             self._usage = chunk["usage"]
         choices = cast("list[dict[str, Any]]", chunk.get("choices") or [])
+        self._seen.name(chunk.get("id"), chunk.get("model"))
         if choices:
             delta: dict[str, Any] = choices[0].get("delta") or {}
             text = delta.get("content")
             if text:
-                self._texts.append(text)
+                self._seen.texts.append(text)
+            if delta.get("tool_calls") or delta.get("function_call") or delta.get("refusal"):
+                self._seen.non_text = True
         if not self.has_content:
             self.has_content = _has_content(chunk)
         return [chunk]
@@ -79,18 +105,18 @@ def _has_content(chunk: dict[str, Any]) -> bool:
 class AnthropicRelay:
     """Messages events. ``message_stop`` ends the stream; ``ping`` is dropped (as the SDK does); ``error`` raises."""
 
-    __slots__ = ("_texts", "_usage", "done", "has_content")
+    __slots__ = ("_seen", "_usage", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
-        self._texts: list[str] = []
+        self._seen = _Seen()
         self._usage: dict[str, Any] = {}
 
     def partial(self) -> ir.Response:
         from .anthropic_messages import usage_from_wire
 
-        return _text_response(self._texts, usage_from_wire(self._usage) if self._usage else None)
+        return self._seen.response(usage_from_wire(self._usage) if self._usage else None)
 
     def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
         name = item.event
@@ -110,6 +136,7 @@ class AnthropicRelay:
         if name == "message_start":
             message: dict[str, Any] = event.get("message") or {}
             self._usage.update(cast("dict[str, Any]", message.get("usage") or {}))
+            self._seen.name(message.get("id"), message.get("model"))
         elif name == "message_delta":
             self._usage.update(cast("dict[str, Any]", event.get("usage") or {}))  # totals: they replace
         if name == "message_stop":
@@ -119,7 +146,10 @@ class AnthropicRelay:
             if name == "content_block_delta":
                 delta: dict[str, Any] = event.get("delta") or {}
                 if delta.get("type") == "text_delta":
-                    self._texts.append(delta.get("text") or "")
+                    self._seen.texts.append(delta.get("text") or "")
+            elif name == "content_block_start":
+                block: dict[str, Any] = event.get("content_block") or {}
+                self._seen.non_text = self._seen.non_text or block.get("type") != "text"
         return [event]
 
     def end(self) -> list[dict[str, Any]]:
@@ -132,18 +162,18 @@ class GeminiRelay:
     """generateContent chunks (already parsed). Gemini streams have no terminator: the stream is complete once a
     candidate carried a ``finishReason`` (or the prompt was blocked)."""
 
-    __slots__ = ("_texts", "_usage", "done", "has_content")
+    __slots__ = ("_seen", "_usage", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
-        self._texts: list[str] = []
+        self._seen = _Seen()
         self._usage: dict[str, Any] | None = None
 
     def partial(self) -> ir.Response:
         from .gemini import usage_from_wire
 
-        return _text_response(self._texts, usage_from_wire(self._usage) if self._usage else None)
+        return self._seen.response(usage_from_wire(self._usage) if self._usage else None)
 
     def feed(self, item: dict[str, Any]) -> list[dict[str, Any]]:
         if "error" in item:
@@ -159,7 +189,9 @@ class GeminiRelay:
         if candidates:
             first: dict[str, Any] = candidates[0].get("content") or {}
             parts = cast("list[dict[str, Any]]", first.get("parts") or [])
-            self._texts.extend(p["text"] for p in parts if "text" in p and not p.get("thought"))
+            self._seen.name(item.get("responseId"), item.get("modelVersion"))
+            self._seen.texts.extend(p["text"] for p in parts if "text" in p and not p.get("thought"))
+            self._seen.non_text = self._seen.non_text or any("text" not in p or p.get("thought") for p in parts)
             self.has_content = self.has_content or bool(parts)
         self.has_content = self.has_content or self.done
         return [item]
@@ -185,12 +217,12 @@ class OpenAIResponsesRelay:
     """Responses API events. ``response.completed`` / ``response.incomplete`` end the stream; ``error`` events and
     ``response.failed`` raise. The output text and the final usage are kept for the partial answer."""
 
-    __slots__ = ("_final", "_texts", "done", "has_content")
+    __slots__ = ("_final", "_seen", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
-        self._texts: list[str] = []
+        self._seen = _Seen()
         self._final: dict[str, Any] | None = None
 
     def partial(self) -> ir.Response:
@@ -198,7 +230,7 @@ class OpenAIResponsesRelay:
             from .registry import get_codec
 
             return get_codec("openai_responses").decode_response(self._final)
-        return _text_response(self._texts)
+        return self._seen.response()
 
     def feed(self, item: SSEEvent) -> list[dict[str, Any]]:
         if not item.data or item.data.startswith("[DONE]"):
@@ -219,6 +251,9 @@ class OpenAIResponsesRelay:
             from .registry import get_codec
 
             get_codec("openai_responses").decode_response(event.get("response") or {})  # raises the mapped error
+        if kind == "response.created":
+            response: dict[str, Any] = event.get("response") or {}
+            self._seen.name(response.get("id"), response.get("model"))
         if kind in ("response.completed", "response.incomplete"):
             self.done = True
             self.has_content = True
@@ -226,7 +261,9 @@ class OpenAIResponsesRelay:
         elif kind in _RESPONSES_CONTENT:
             self.has_content = True
             if kind == "response.output_text.delta":
-                self._texts.append(str(event.get("delta") or ""))
+                self._seen.texts.append(str(event.get("delta") or ""))
+            elif kind != "response.output_item.added":
+                self._seen.non_text = True
         return [event]
 
     def end(self) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from ..catalog.vendors import VENDORS
 from ..config import Deployment, ModelConfig, RouteConfig
@@ -29,6 +30,7 @@ class Target:
     stream_idle_timeout: float | None = None
     capabilities: Capabilities | None = None
     """Declared in the deployment's config, over the catalog's."""
+    on_interrupt: Literal["raise", "continue"] = "raise"
 
     @property
     def key(self) -> str:
@@ -68,6 +70,7 @@ def plan(config: RouteConfig, model_id: str, fallbacks: Sequence[str] = (), orde
                         alias.first_token_timeout,
                         alias.stream_idle_timeout,
                         deployment.capabilities,
+                        alias.on_interrupt,
                     )
                 )
             queue.extend(f for f in alias.fallbacks if f not in seen)

@@ -18,7 +18,7 @@ from ..config import RouteConfig, resolve_provider
 from ..errors import ConfigurationError, ProtocolError, RouteError
 from ..faces._calls import Caller, CallSpec, new_request_id
 from ..faces._exchange import Exchange
-from ..faces._streaming import AsyncOpened
+from ..faces._streaming import AsyncOpened, AsyncPayloads
 from ..routing.engine import CallState
 from ..routing.targets import Target
 from . import _json
@@ -342,15 +342,16 @@ class Gateway:
             context.served(route.provider, route.model)
             for name, value in context.route_headers():
                 context.response.add_header(name, value)
+            flow = AsyncPayloads(opened, route)
             try:
                 await writer.start()  # the upstream answered: the caller sees 200 now, even before a payload
-                await relay(opened, writer, watch)
-                self._stream_ended(opened, route, None)
+                await relay(flow, writer, watch)
+                self._stream_ended(flow.opened, route, None)
             except ClientGone:
-                self._stream_ended(opened, route, None)
+                self._stream_ended(flow.opened, route, None)
                 raise
             except Exception as error:
-                self._stream_ended(opened, route, error)
+                self._stream_ended(flow.opened, route, error)
                 if not isinstance(error, (RouteError, DeadlineExceeded, OSError)):
                     logger.exception("stream %s: unexpected error", context.request_id)
                 context.error_type = await self._fail(writer, error)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ..errors import RouteError
-from ..faces._streaming import AsyncOpened
+from ..faces._streaming import AsyncPayloads
 from . import _json
 from ._asgi import ClientGone, Headers, Receive, Responder, wait_for_disconnect
 from .problems import Dialect, Problem, error_body
@@ -168,42 +168,22 @@ def writer_for(
 _END: Any = object()
 
 
-async def relay(opened: AsyncOpened, writer: StreamWriter, watch: Watch) -> None:
-    """Everything after the first content: buffered payloads, then each upstream item translated, then the
-    terminator. The upstream stream is closed on every way out, the client leaving included. Errors propagate; a
-    stall past the stream's idle timeout (its guard) raises the guard's error."""
-    guard, timer = opened.guard, opened.timer
+async def relay(flow: AsyncPayloads, writer: StreamWriter, watch: Watch) -> None:
+    """Everything after the first content: the stream's payloads (a continuation's too, when the call continues
+    broken streams), then the terminator. The upstream stream is closed on every way out, the client leaving
+    included. Errors propagate: a break after content is a :class:`StreamInterrupted` with the partial answer."""
+    payloads = flow.iterate()
     try:
-        for payload in opened.buffered:
-            await writer.send(payload)
         while True:
-            try:
-                item = await watch.run(_next_item(opened))
-            except asyncio.CancelledError:
-                stalled = guard.error() if guard is not None else None
-                if stalled is None:
-                    raise
-                raise stalled from None
-            if item is _END:
+            payload = await watch.run(anext(payloads, _END))
+            if payload is _END:
                 break
-            if guard is not None:
-                guard.event(content=True)
-            for payload in opened.translator.feed(item):
-                await writer.send(payload)
-        for payload in opened.translator.end():
             await writer.send(payload)
         await writer.finish()
     except RouteError as error:
-        if opened.scrub is not None:
-            opened.scrub(error)  # the provider's secrets never reach the caller or the logs
+        scrub = flow.opened.scrub
+        if scrub is not None:
+            scrub(error)  # the provider's secrets never reach the caller or the logs
         raise
     finally:
-        if timer is not None:
-            timer.cancel()
-        await opened.raw.aclose()
-
-
-async def _next_item(opened: AsyncOpened) -> Any:
-    if opened.timer is not None:
-        opened.timer.reader = asyncio.current_task()  # the task the guard cancels when the stream stalls
-    return await anext(opened.items, _END)
+        await payloads.aclose()

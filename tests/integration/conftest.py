@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from routeapi import AsyncRouteClient, RouteClient
+from routeapi import AsyncRouteClient, RouteClient, RouteInfo, route_info
 
 
 class Face:
@@ -17,6 +17,8 @@ class Face:
     def __init__(self, client: RouteClient | AsyncRouteClient) -> None:
         self.client = client
         self.is_async = isinstance(client, AsyncRouteClient)
+        self.route: RouteInfo | None = None
+        """The route of the last stream opened."""
 
     async def _call(self, sync: Callable[[], Any], async_: Callable[[], Any]) -> Any:
         if self.is_async:
@@ -34,10 +36,12 @@ class Face:
 
         def sync() -> list[Any]:
             with self.client.chat.completions.create(stream=True, **kwargs) as stream:
+                self.route = route_info(stream)
                 return list(stream)
 
         async def async_() -> list[Any]:
             stream = await self.client.chat.completions.create(stream=True, **kwargs)
+            self.route = route_info(stream)
             async with stream:
                 return [chunk async for chunk in stream]
 

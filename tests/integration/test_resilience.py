@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from routeapi import errors, route_info
-from routeapi.testing import FakeOpenAI, Fault, Reply
+from routeapi.testing import FakeAnthropic, FakeOpenAI, Fault, Reply
 
 from .conftest import Face
 
@@ -340,3 +340,115 @@ async def test_least_latency_prefers_the_faster_deployment(make_face: Any, fake_
         await face.aclose()
 
     assert answers == ["slow", "fast", "fast", "fast"]  # both measured once, then the faster one wins
+
+
+# -- continuing a broken stream (on_interrupt="continue") ------------------------------------------------------------
+CUT_AT_TWELVE = Fault.cut(after_events=4, then=Reply("abcdefghijklmnop", chunk_size=4))  # "abcdefghijkl" arrives
+
+
+def text_of(chunks: list[Any]) -> str:
+    return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def continuing(make_face: Any, fake: FakeOpenAI, anthropic: FakeAnthropic, *fallbacks: str, **model: Any) -> Face:
+    return make_face(
+        providers={
+            "up": {"type": "openai", "base_url": fake.base_url, "api_key": "k"},
+            "claude": {"type": "anthropic", "base_url": anthropic.base_url, "api_key": "k"},
+        },
+        models={"chat": {"deployments": ["up/m"], "fallbacks": list(fallbacks), **model}},
+        retry={"max_attempts": 1, **FAST_RETRY},
+    )
+
+
+async def test_a_broken_stream_continues_as_a_prefix_where_the_next_target_takes_one(
+    make_face: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    face = continuing(make_face, fake_openai, fake_anthropic, "claude/claude-sonnet-4-5", on_interrupt="continue")
+    fake_openai.script("m", CUT_AT_TWELVE)
+    fake_anthropic.script("claude-sonnet-4-5", Reply("mnop and more", chunk_size=5))
+    try:
+        chunks = await face.chat_stream(model="chat", messages=USER)
+    finally:
+        await face.aclose()
+
+    assert text_of(chunks) == "abcdefghijklmnop and more"  # one answer: what was delivered, then its continuation
+    sent = fake_anthropic.requests[0].param("messages")
+    assert sent[-1] == {"role": "assistant", "content": [{"type": "text", "text": "abcdefghijkl"}]}
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+    assert len({c.id for c in chunks}) == 1  # one completion, as the SDK's stream helper expects
+    route = face.route
+    assert route is not None
+    assert [(c.broken, c.served, c.mode, c.offset) for c in route.continuations] == [
+        ("up/m", "claude/claude-sonnet-4-5", "prefix", 12)
+    ]
+    assert (route.provider, route.model) == ("claude", "claude-sonnet-4-5")
+
+
+async def test_a_broken_stream_restarts_where_the_next_target_takes_no_prefix(
+    make_face: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    face = continuing(make_face, fake_openai, fake_anthropic, "up/backup")
+    fake_openai.script("m", CUT_AT_TWELVE)
+    fake_openai.script("backup", Reply("a fresh answer"))
+    try:
+        chunks = await face.chat_stream(model="chat", messages=USER, on_interrupt="continue")  # per call
+    finally:
+        await face.aclose()
+
+    assert text_of(chunks) == "abcdefghijkl" + "a fresh answer"
+    assert fake_openai.requests[1].param("messages") == USER  # the original request: nothing to refuse
+    assert face.route is not None
+    assert [(c.mode, c.offset) for c in face.route.continuations] == [("restart", 12)]
+
+
+async def test_a_refused_prefill_restarts_instead_of_reaching_the_caller(
+    make_face: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    face = continuing(make_face, fake_openai, fake_anthropic, "claude/claude-sonnet-4-5", on_interrupt="continue")
+    fake_openai.script("m", CUT_AT_TWELVE)
+    refusal = "This model does not support assistant message prefill. The conversation must end with a user message."
+    fake_anthropic.script("claude-sonnet-4-5", Fault.status(400, refusal), Reply("a fresh answer"))
+    try:
+        chunks = await face.chat_stream(model="chat", messages=USER)
+    finally:
+        await face.aclose()
+
+    assert text_of(chunks) == "abcdefghijkl" + "a fresh answer"
+    prefilled, restarted = (r.param("messages") for r in fake_anthropic.requests)
+    assert prefilled[-1]["role"] == "assistant"
+    assert restarted == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+    assert face.route is not None
+    assert [c.mode for c in face.route.continuations] == ["restart"]
+
+
+async def test_a_continuation_that_fails_leaves_the_caller_the_original_interruption(
+    make_face: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    face = continuing(make_face, fake_openai, fake_anthropic, "up/backup", on_interrupt="continue")
+    fake_openai.script("m", CUT_AT_TWELVE)
+    fake_openai.script("backup", Fault.status(503, "down"))
+    try:
+        with pytest.raises(errors.StreamInterrupted) as caught:
+            await face.chat_stream(model="chat", messages=USER)
+    finally:
+        await face.aclose()
+
+    assert caught.value.partial is not None
+    assert caught.value.partial.message.text == "abcdefghijkl"
+    assert caught.value.model == "m"  # the break the caller saw, not the continuation's 503
+    assert [r.model for r in fake_openai.requests] == ["m", "backup"]
+
+
+async def test_without_continue_a_broken_stream_is_not_carried_on(
+    make_face: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    face = continuing(make_face, fake_openai, fake_anthropic, "up/backup")
+    fake_openai.script("m", CUT_AT_TWELVE)
+    try:
+        with pytest.raises(errors.StreamInterrupted):
+            await face.chat_stream(model="chat", messages=USER)
+    finally:
+        await face.aclose()
+
+    assert [r.model for r in fake_openai.requests] == ["m"]

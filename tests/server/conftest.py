@@ -83,6 +83,11 @@ def serve_gateway(request: pytest.FixtureRequest, **limits: Any) -> Iterator[Ser
             "models": {
                 "alias-x": "openai/model-x",
                 "impatient-x": {"deployments": ["openai/model-x"], "stream_idle_timeout": 0.3},
+                "continuing-x": {
+                    "deployments": ["openai/model-x"],
+                    "fallbacks": ["anthropic/claude-sonnet-4-5"],
+                    "on_interrupt": "continue",
+                },
             },
             "retry": {"max_attempts": 1},
             # Tests fail deployments on purpose and call them in quick succession: no circuit, no pacing.

@@ -191,6 +191,32 @@ def test_a_cut_upstream_stream_raises_in_every_sdk(
         list(google.models.generate_content_stream(model=model, contents="Hi"))
 
 
+@pytest.mark.parametrize("face", ["openai", "anthropic", "gemini"])
+def test_a_cut_stream_is_continued_on_the_fallback_when_the_model_says_so(
+    gateway: Served, fakes: dict[str, FakeUpstream], face: str
+) -> None:
+    fakes["openai"].script("model-x", Fault.cut(after_events=4, then=Reply("abcdefghijklmnop", chunk_size=4)))
+    fakes["anthropic"].script("claude-sonnet-4-5", Reply("mnop, continued", chunk_size=5))
+    messages = [{"role": "user", "content": "Hi"}]
+
+    if face == "openai":
+        with gateway.openai().chat.completions.stream(model="continuing-x", messages=messages) as stream:  # type: ignore[arg-type]
+            text = stream.get_final_completion().choices[0].message.content
+    elif face == "anthropic":
+        with gateway.anthropic().messages.stream(model="continuing-x", max_tokens=50, messages=messages) as events:  # type: ignore[arg-type]
+            final = events.get_final_message()
+        assert [block.type for block in final.content] == ["text"]  # one block, continued: the SDK checks order
+        text = "".join(block.text for block in final.content if block.type == "text")
+    else:
+        google = gateway.genai()  # held: a collected client closes its connection pool
+        chunks = list(google.models.generate_content_stream(model="continuing-x", contents="Hi"))
+        text = "".join(chunk.text or "" for chunk in chunks)
+
+    assert text == "abcdefghijklmnop, continued"
+    prefix = fakes["anthropic"].requests[0].param("messages")[-1]
+    assert prefix == {"role": "assistant", "content": [{"type": "text", "text": "abcdefghijkl"}]}
+
+
 def test_a_stall_past_the_idle_timeout_ends_the_stream_with_an_error_event(
     gateway: Served, fakes: dict[str, FakeUpstream]
 ) -> None:
@@ -297,6 +323,6 @@ def test_the_sdks_see_the_request_id(gateway: Served, fakes: dict[str, FakeUpstr
 def test_model_lists_in_each_sdks_shape(gateway: Served) -> None:
     google = gateway.genai()
 
-    assert [m.id for m in gateway.openai().models.list()] == ["alias-x", "impatient-x"]
-    assert [m.id for m in gateway.anthropic().models.list()] == ["alias-x", "impatient-x"]
-    assert [m.name for m in google.models.list()] == ["models/alias-x", "models/impatient-x"]
+    assert [m.id for m in gateway.openai().models.list()] == ["alias-x", "continuing-x", "impatient-x"]
+    assert [m.id for m in gateway.anthropic().models.list()] == ["alias-x", "continuing-x", "impatient-x"]
+    assert [m.name for m in google.models.list()] == ["models/alias-x", "models/continuing-x", "models/impatient-x"]
