@@ -44,6 +44,8 @@ class RouteInfo:
     skipped: list[tuple[str, str]] = field(default_factory=lambda: [])
     """Targets passed over before the one that served, as ("provider/model", reason): an open circuit, a missing
     capability, a context window too small."""
+    hedged: bool = False
+    """A hedge started: the first target gave no first token within ``hedge_after``, so the next ran alongside."""
     continuations: list[Continuation] = field(default_factory=lambda: [])
     """Broken streams carried on elsewhere, in order."""
     content_filter: dict[str, Any] | None = None

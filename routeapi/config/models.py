@@ -119,6 +119,11 @@ class ModelConfig(_Section):
         default="raise",
         description="A stream that breaks after content: raise StreamInterrupted, or continue on the next target.",
     )
+    hedge_after: float | None = Field(
+        default=None,
+        gt=0,
+        description="Stream: with no first token after this many seconds, start the next target too; keep the first.",
+    )
 
     @model_validator(mode="before")
     @classmethod

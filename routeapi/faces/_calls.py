@@ -22,6 +22,7 @@ from ..routing.capabilities import PREFILL_PROTOCOLS, Capabilities, Needs, needs
 from ..routing.deadline import Deadline
 from ..routing.engine import CallState, Router, Screen
 from ..routing.health import HealthBackend
+from ..routing.hedging import Branch, HedgeCancelled, ahedge, hedge
 from ..routing.targets import Target
 from ..telemetry import AttemptTelemetry, CallTelemetry, Telemetry, default_telemetry, server_of
 from ._exchange import Exchange, Resume, StreamTranslator, continuable
@@ -49,6 +50,8 @@ class CallSpec:
     stream_idle_timeout: float | None = None
     on_interrupt: Literal["raise", "continue"] | None = None
     """Overrides the model's ``on_interrupt``."""
+    hedge_after: float | None = None
+    """Overrides the model's ``hedge_after``."""
 
 
 class Caller:
@@ -233,27 +236,59 @@ class Caller:
             exchange, operation, spec, targets, state, route, call, include_usage, self.screen_for(exchange)
         )
         try:
-            return self.router.run(targets, self._stream_attempt(run), state, run.screen), route
+            return self._run_stream(run), route
         except BaseException as error:
             call.fail(error)
             raise
 
-    def _stream_attempt(self, run: _StreamCall, resume: Resume | None = None) -> Callable[[Target], Opened]:
+    def _stream_attempt(
+        self, run: _StreamCall, resume: Resume | None = None, branch: Branch | None = None
+    ) -> Callable[[Target], Opened]:
         def attempt(target: Target) -> Opened:
-            opened = self._open(run, run.exchange, target) if resume is None else self._continue_on(run, target, resume)
+            if resume is not None:
+                opened = self._continue_on(run, target, resume)
+            else:
+                opened = self._open(run, run.exchange, target, branch=branch)
             if _continues(run.spec, target):
                 opened.resume = lambda partial: self._resume(run, target, partial)
             return opened
 
         return attempt
 
-    def _open(self, run: _StreamCall, exchange: Exchange, target: Target, resume: Resume | None = None) -> Opened:
+    def _open(
+        self,
+        run: _StreamCall,
+        exchange: Exchange,
+        target: Target,
+        resume: Resume | None = None,
+        branch: Branch | None = None,
+    ) -> Opened:
+        if branch is None:
+            return self._open_attempt(run, exchange, target, resume)
+        branch.check()  # this side of a hedge lost: start nothing more
+        try:
+            return self._open_attempt(run, exchange, target, resume, branch)
+        except (RouteError, OSError):
+            if branch.cancelled:  # the read we interrupted: not the deployment's failure
+                raise HedgeCancelled from None
+            raise
+
+    def _open_attempt(
+        self,
+        run: _StreamCall,
+        exchange: Exchange,
+        target: Target,
+        resume: Resume | None = None,
+        branch: Branch | None = None,
+    ) -> Opened:
         with self._attempt_span(run.call, target):
             adapter = self.adapters.get(target.provider)
             wire, op = _wire(exchange, adapter, run.operation)
             exchange.inline_media(wire, self.media)
             leg = exchange.leg(target, wire, stream=True)
             raw = adapter.stream(op, leg.body, self._options(run.spec, target, run.state))
+            if branch is not None:
+                branch.hold(raw)
             translator = exchange.stream_translator(leg, wire, include_usage=run.include_usage, resume=resume)
             # A guard fires from another thread: it needs a stop that wakes a blocked read.
             stop = getattr(raw, "interrupt", raw.close)
@@ -294,10 +329,56 @@ class Caller:
         translator: StreamTranslator,
         opened: Opened | AsyncOpened,
     ) -> None:
-        _served(run.route, target, upstream_request_id, adaptations, run.state)
+        def claim() -> None:
+            _served(run.route, target, upstream_request_id, adaptations, run.state)
+
+        claim()
+        opened.claim = claim
         run.call.first_token()
         opened.on_end = lambda error: self._stream_end(run.call, run.route, translator, error)
         opened.scrub = lambda error: self.scrub(error, target)
+
+    def _run_stream(self, run: _StreamCall) -> Opened:
+        """The plan, hedged when the first target's model (or the call) sets ``hedge_after``."""
+
+        def go(targets: list[Target], branch: Branch | None = None) -> Opened:
+            return self.router.run(targets, self._stream_attempt(run, branch=branch), run.state, run.screen)
+
+        after = _hedge_after(run.spec, run.targets)
+        if after is None:
+            return go(run.targets)
+        branches = (Branch(), Branch())
+        opened = hedge(
+            lambda: go(run.targets[:1], branches[0]),
+            lambda: go(run.targets[1:], branches[1]),
+            after,
+            branches=branches,
+            stops=lambda error: not self.router.moves_on(error),
+            discard=lambda loser: loser.raw.close(),
+            started=lambda: _hedging(run),
+        )
+        if opened.claim is not None:
+            opened.claim()  # the loser may have opened too, and named itself as the server meanwhile
+        return opened
+
+    async def _arun_stream(self, run: _StreamCall) -> AsyncOpened:
+        def go(targets: list[Target]) -> Awaitable[AsyncOpened]:
+            return self.router.arun(targets, self._astream_attempt(run), run.state, run.screen)
+
+        after = _hedge_after(run.spec, run.targets)
+        if after is None:
+            return await go(run.targets)
+        opened = await ahedge(
+            lambda: go(run.targets[:1]),
+            lambda: go(run.targets[1:]),
+            after,
+            stops=lambda error: not self.router.moves_on(error),
+            discard=lambda loser: loser.raw.aclose(),
+            started=lambda: _hedging(run),
+        )
+        if opened.claim is not None:
+            opened.claim()
+        return opened
 
     async def astream(
         self, exchange: Exchange, operation: Operation, spec: CallSpec, *, include_usage: bool = False
@@ -310,7 +391,7 @@ class Caller:
             exchange, operation, spec, targets, state, route, call, include_usage, self.screen_for(exchange)
         )
         try:
-            return await self.router.arun(targets, self._astream_attempt(run), state, run.screen), route
+            return await self._arun_stream(run), route
         except BaseException as error:
             call.fail(error)
             raise
@@ -384,6 +465,18 @@ class _StreamCall:
     def after(self, target: Target) -> list[Target]:
         """The targets after ``target`` in the plan: where a broken stream is carried on."""
         return self.targets[self.targets.index(target) + 1 :]
+
+
+def _hedge_after(spec: CallSpec, targets: list[Target]) -> float | None:
+    if len(targets) < 2:
+        return None
+    return spec.hedge_after or targets[0].hedge_after
+
+
+def _hedging(run: _StreamCall) -> None:
+    run.route.hedged = True
+    first = run.targets[0]
+    logger.info("request %s: no first token from %s yet, hedging on the next target", run.route.request_id, first.key)
 
 
 def _continues(spec: CallSpec, target: Target) -> bool:

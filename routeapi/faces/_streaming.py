@@ -43,6 +43,8 @@ class Opened:
     """Removes the provider's secrets from an error raised mid-stream."""
     resume: Callable[[ir.Response], Opened] | None = None
     """Set when the call continues a broken stream elsewhere: opens the continuation of this partial answer."""
+    claim: Callable[[], None] | None = None
+    """Names this stream's target as the one serving (again: after a hedge, the loser may have named itself)."""
 
 
 @dataclass(slots=True)
@@ -56,6 +58,7 @@ class AsyncOpened:
     on_end: Callable[[BaseException | None], None] | None = None
     scrub: Callable[[RouteError], None] | None = None
     resume: Callable[[ir.Response], Awaitable[AsyncOpened]] | None = None
+    claim: Callable[[], None] | None = None
 
 
 def new_guard(first_token: float | None, idle: float | None, close: Callable[[], object]) -> StreamGuard | None:

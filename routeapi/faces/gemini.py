@@ -83,6 +83,7 @@ _ROUTING_KEYWORDS = {
     "first_token_timeout",
     "stream_idle_timeout",
     "on_interrupt",
+    "hedge_after",
 }
 
 
@@ -100,6 +101,7 @@ def _spec(model: str, routing: dict[str, Any]) -> CallSpec:
         routing.get("first_token_timeout"),
         routing.get("stream_idle_timeout"),
         routing.get("on_interrupt"),
+        routing.get("hedge_after"),
     )
 
 

@@ -21,7 +21,7 @@ _FACE = "openai_chat"
 def split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], CallSpec]:
     """Separate the request body from SDK-style and routeapi options. routeapi's own keywords: ``fallbacks``,
     ``request_id``, ``deadline`` (seconds for the whole call), ``first_token_timeout``, ``stream_idle_timeout``,
-    ``on_interrupt`` (streams).
+    ``on_interrupt`` and ``hedge_after`` (streams).
     ``extra_body`` is merged into the body as is; the SDK's "not given" sentinels are removed; every other keyword is
     a body parameter, unknown ones included."""
     spec = CallSpec(
@@ -34,6 +34,7 @@ def split_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], CallSpec]:
         kwargs.pop("first_token_timeout", None),
         kwargs.pop("stream_idle_timeout", None),
         kwargs.pop("on_interrupt", None),
+        kwargs.pop("hedge_after", None),
     )
     kwargs.pop("extra_query", None)
     extra_body: Mapping[str, Any] = kwargs.pop("extra_body", None) or {}

@@ -217,6 +217,10 @@ class Router:
         else:
             self.breaker.release_probe(target.key)  # the request was at fault, not the deployment
 
+    def moves_on(self, error: BaseException) -> bool:
+        """Whether a failure of a part of the plan leaves the rest worth trying (else it is the caller's answer)."""
+        return isinstance(error, RouteError) and self._moves_on(error)
+
     def _moves_on(self, error: RouteError) -> bool:
         if isinstance(error, ContentFiltered):
             return self.config.routing.fallback_on_content_filter

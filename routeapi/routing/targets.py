@@ -31,6 +31,7 @@ class Target:
     capabilities: Capabilities | None = None
     """Declared in the deployment's config, over the catalog's."""
     on_interrupt: Literal["raise", "continue"] = "raise"
+    hedge_after: float | None = None
 
     @property
     def key(self) -> str:
@@ -71,6 +72,7 @@ def plan(config: RouteConfig, model_id: str, fallbacks: Sequence[str] = (), orde
                         alias.stream_idle_timeout,
                         deployment.capabilities,
                         alias.on_interrupt,
+                        alias.hedge_after,
                     )
                 )
             queue.extend(f for f in alias.fallbacks if f not in seen)

@@ -452,3 +452,82 @@ async def test_without_continue_a_broken_stream_is_not_carried_on(
         await face.aclose()
 
     assert [r.model for r in fake_openai.requests] == ["m"]
+
+
+# -- hedging (hedge_after) ------------------------------------------------------------------------------------------
+SILENT = Fault.stall(after_events=1, then=Reply("never arrives"))  # headers and the role chunk, then silence
+
+
+def hedged(make_face: Any, fake: FakeOpenAI, **model: Any) -> Face:
+    # The first-token timeout (far above hedge_after) only bounds a test whose hedge never starts.
+    chat = {"deployments": ["up/first"], "fallbacks": ["up/second"], "first_token_timeout": 3.0, **model}
+    return make(make_face, fake, models={"chat": chat})
+
+
+async def test_a_hedge_starts_the_next_target_and_keeps_the_one_that_streams_first(
+    make_face: Any, fake_openai: FakeOpenAI
+) -> None:
+    face = hedged(make_face, fake_openai, hedge_after=0.3)
+    fake_openai.script("first", SILENT)
+    fake_openai.script("second", Reply("from second"))
+    started = time.monotonic()
+    try:
+        chunks = await face.chat_stream(model="chat", messages=USER)
+    finally:
+        await face.aclose()
+
+    assert text_of(chunks) == "from second"
+    assert time.monotonic() - started < 2.0
+    first, second = sorted(fake_openai.requests, key=lambda r: r.model != "first")
+    assert second.started - started >= 0.25  # only once hedge_after had passed without a first token
+    assert first.wait_finished(1.0)
+    assert first.client_disconnected  # the silent first stream was cancelled
+    assert face.route is not None
+    assert face.route.hedged
+    assert (face.route.model, face.route.failed_attempts) == ("second", [])
+
+
+async def test_the_first_target_still_wins_when_it_streams_first_after_the_hedge_started(
+    make_face: Any, fake_openai: FakeOpenAI
+) -> None:
+    face = hedged(make_face, fake_openai)
+    fake_openai.script("first", Fault.delay(0.6, Reply("from first")))
+    fake_openai.script("second", SILENT)
+    try:
+        chunks = await face.chat_stream(model="chat", messages=USER, hedge_after=0.2)  # per call
+    finally:
+        await face.aclose()
+
+    assert text_of(chunks) == "from first"
+    (second,) = (r for r in fake_openai.requests if r.model == "second")
+    assert second.wait_finished(1.0)
+    assert second.client_disconnected  # the hedge, silent, was cancelled
+    assert face.route is not None
+    assert (face.route.hedged, face.route.model) == (True, "first")
+
+
+async def test_no_hedge_when_the_first_target_answers_in_time(make_face: Any, fake_openai: FakeOpenAI) -> None:
+    face = hedged(make_face, fake_openai, hedge_after=1.0)
+    fake_openai.script("first", Reply("from first"))
+    try:
+        chunks = await face.chat_stream(model="chat", messages=USER)
+    finally:
+        await face.aclose()
+
+    assert text_of(chunks) == "from first"
+    assert [r.model for r in fake_openai.requests] == ["first"]
+    assert face.route is not None
+    assert not face.route.hedged
+
+
+async def test_a_hedge_whose_sides_both_fail_reports_every_attempt(make_face: Any, fake_openai: FakeOpenAI) -> None:
+    face = hedged(make_face, fake_openai, hedge_after=0.2)
+    fake_openai.script("first", Fault.delay(0.5, Fault.status(503, "first down")))
+    fake_openai.script("second", Fault.status(503, "second down"))
+    try:
+        with pytest.raises(errors.AllAttemptsFailed) as caught:
+            await face.chat_stream(model="chat", messages=USER)
+    finally:
+        await face.aclose()
+
+    assert sorted(a.model for a in caught.value.attempts) == ["first", "second"]
