@@ -214,6 +214,9 @@ class ServerConfig(_Section):
     header_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a connection has to send a request's headers; then it is closed."
     )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a request's body has to arrive once its headers did; then a 408."
+    )
     storage: StorageSettings | None = Field(
         default=None,
         description="Tokens and usage database, and shared counters. Default: ROUTEAPI_DATABASE / ROUTEAPI_REDIS, "

@@ -233,16 +233,24 @@ class Gateway:
         else:
             await response.json(200, {"status": "ready", "requests": self.active_requests})
 
-    # -- chat ----------------------------------------------------------------------------------------------
-    async def _chat(self, endpoint: Endpoint, context: _Context, receive: Receive) -> None:
-        request = context.request
+    async def _body(self, receive: Receive, context: _Context) -> bytes:
+        """The request body, within the size limit and, against slowly dripped bodies, the body deadline."""
+        limit, deadline = self.server.max_body_bytes, self.server.body_timeout
         try:
-            raw = await read_body(receive, request.headers, self.server.max_body_bytes)
+            return await asyncio.wait_for(read_body(receive, context.request.headers, limit), deadline)
         except BodyTooLarge:
-            limit = self.server.max_body_bytes
             raise Problem(
                 "too_large", f"the request body is larger than the gateway's limit of {limit} bytes"
             ) from None
+        except asyncio.TimeoutError:
+            message = f"the request body did not arrive within {deadline:g} s"
+            context.response.add_header("connection", "close")  # the rest of that body must not read as a request
+            raise Problem("invalid_request", message, status=408, code="request_timeout") from None
+
+    # -- chat ----------------------------------------------------------------------------------------------
+    async def _chat(self, endpoint: Endpoint, context: _Context, receive: Receive) -> None:
+        request = context.request
+        raw = await self._body(receive, context)
         body = _json_object(raw)
         call = chat_call(endpoint, request, body)
         context.model, context.streamed, context.protocol = call.model, call.streamed, call.face
@@ -273,13 +281,7 @@ class Gateway:
         from ..faces.embeddings import EmbeddingExchange, aembed
         from ..protocols.embeddings import GeminiEmbeddingsCodec, OpenAIEmbeddingsCodec
 
-        try:
-            raw = await read_body(receive, context.request.headers, self.server.max_body_bytes)
-        except BodyTooLarge:
-            limit = self.server.max_body_bytes
-            raise Problem(
-                "too_large", f"the request body is larger than the gateway's limit of {limit} bytes"
-            ) from None
+        raw = await self._body(receive, context)
         body = _json_object(raw)
         single = endpoint.feature == "single"
         if endpoint.dialect == "gemini":

@@ -5,6 +5,7 @@ are not held back by Nagle's algorithm when the port is bound the way uvicorn bi
 from __future__ import annotations
 
 import contextlib
+import json
 import select
 import socket
 import statistics
@@ -23,6 +24,7 @@ from routeapi.testing import FakeOpenAI
 from .gateway import AUTH_HEADERS, CHAT_PATHS, config_for, make_app, running
 
 HEADER_TIMEOUT = 1.0
+BODY_TIMEOUT = 1.0
 MARGIN = 1.0
 """How late after the deadline a close may come on a busy CI machine."""
 HEAD = b"POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\n" + b"x-padding: " + b"a" * 10_000
@@ -33,7 +35,8 @@ pytestmark = pytest.mark.timeout(30)
 
 @pytest.fixture(scope="module")
 def gateway(_routeapi_fake_openai_server: FakeOpenAI) -> Iterator[str]:
-    app = make_app(config_for({"openai": _routeapi_fake_openai_server}), header_timeout=HEADER_TIMEOUT)
+    config = config_for({"openai": _routeapi_fake_openai_server})
+    app = make_app(config, header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT)
     with running(app, http=GatewayH11Protocol, access_log=False) as url:
         yield url
 
@@ -145,6 +148,25 @@ def test_slow_loris_connections_get_a_408_and_are_closed_while_a_healthy_client_
     assert len(healthy.statuses) >= 10
     assert set(healthy.statuses) == {200}
     assert max(healthy.latencies) < 0.5
+
+
+def test_a_body_dripped_after_a_complete_head_gets_a_408_in_the_callers_shape(gateway: str) -> None:
+    raw = request_bytes()
+    head_end = raw.index(b"\r\n\r\n") + 4
+    body = raw[head_end:]
+    with Healthy(gateway) as healthy:
+        loris = Loris(gateway, body)  # its "head" to drip is the body: the real head goes first, whole
+        loris.sock.sendall(raw[:head_end])
+        drip([loris], BODY_TIMEOUT + MARGIN + 1)
+
+    assert loris.closed_after is not None, "a dripping body held its connection"
+    assert BODY_TIMEOUT - 0.1 <= loris.closed_after <= BODY_TIMEOUT + MARGIN
+    assert 0 < loris.sent < len(body)  # it was still dripping
+    head, _, payload = loris.answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ")
+    error = json.loads(payload)["error"]
+    assert (error["code"], error["type"]) == ("request_timeout", "invalid_request_error")
+    assert set(healthy.statuses) == {200}
 
 
 @pytest.mark.usefixtures("fake_openai")
