@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .. import ir
@@ -297,18 +297,18 @@ class Caller:
             return opened
 
     def _continue_on(self, run: _StreamCall, target: Target, resume: Resume) -> Opened:
-        prefix = resume.prefix and self.capabilities(target).prefill is True
+        prefix, merge = self._continuation_mode(target, resume)
         try:
             opened = self._open(
-                run, run.exchange.continuation(resume.partial, prefix=prefix), target, replace(resume, prefix=prefix)
+                run, run.exchange.continuation(resume.partial, prefix=prefix), target, Resume(resume.partial, merge)
             )
         except BadRequest as error:
             if not prefix or isinstance(error, ContentFiltered):
                 raise
             # Newer models refuse a prefill: restart there rather than let the refusal reach the caller.
-            prefix = False
+            prefix = merge = False
             opened = self._open(
-                run, run.exchange.continuation(resume.partial, prefix=False), target, replace(resume, prefix=False)
+                run, run.exchange.continuation(resume.partial, prefix=False), target, Resume(resume.partial, False)
             )
         run.route.continuations.append(_continuation(run, target, resume.partial, prefix))
         return opened
@@ -426,20 +426,27 @@ class Caller:
             return opened
 
     async def _acontinue_on(self, run: _StreamCall, target: Target, resume: Resume) -> AsyncOpened:
-        prefix = resume.prefix and self.capabilities(target).prefill is True
+        prefix, merge = self._continuation_mode(target, resume)
         try:
             opened = await self._aopen(
-                run, run.exchange.continuation(resume.partial, prefix=prefix), target, replace(resume, prefix=prefix)
+                run, run.exchange.continuation(resume.partial, prefix=prefix), target, Resume(resume.partial, merge)
             )
         except BadRequest as error:
             if not prefix or isinstance(error, ContentFiltered):
                 raise
-            prefix = False
+            prefix = merge = False
             opened = await self._aopen(
-                run, run.exchange.continuation(resume.partial, prefix=False), target, replace(resume, prefix=False)
+                run, run.exchange.continuation(resume.partial, prefix=False), target, Resume(resume.partial, False)
             )
         run.route.continuations.append(_continuation(run, target, resume.partial, prefix))
         return opened
+
+    def _continuation_mode(self, target: Target, resume: Resume) -> tuple[bool, bool]:
+        """(send the partial text as a prefix, splice into the caller's open part). ``resume.prefix`` says the
+        partial answer is plain text. With no text delivered yet the original request simply fills the open part."""
+        said = bool(resume.partial.message.text.strip()) if resume.partial.choices else False
+        prefix = resume.prefix and said and self.capabilities(target).prefill is True
+        return prefix, prefix or (resume.prefix and not said)
 
     async def _aresume(self, run: _StreamCall, broken: Target, partial: ir.Response) -> AsyncOpened:
         run.broken = broken

@@ -223,11 +223,11 @@ def with_prefix(messages: list[ir.Message], text: str) -> list[ir.Message]:
 
 
 def continuable(partial: ir.Response) -> bool:
-    """Only plain text can be continued as a prefix: a half-made tool call or reasoning cannot."""
+    """Only plain text can be continued: a half-made tool call or reasoning cannot."""
     parts = partial.message.parts if partial.choices else []
-    if (partial.provider_details or {}).get(NON_TEXT) or not all(isinstance(part, ir.TextPart) for part in parts):
+    if (partial.provider_details or {}).get(NON_TEXT):
         return False
-    return bool(partial.message.text.strip())
+    return all(isinstance(part, ir.TextPart) for part in parts)
 
 
 class Splice:
@@ -266,8 +266,8 @@ class Splice:
         return event
 
 
-def _replay(partial: ir.Response, *, keep_last_open: bool) -> list[ir.StreamEvent]:
-    """The events that put an encoder and an accumulator where the caller's stream broke off."""
+def _replay(partial: ir.Response) -> list[ir.StreamEvent]:
+    """The events that put an encoder and an accumulator where the caller's stream broke off: its last part open."""
     events: list[ir.StreamEvent] = [ir.MessageStart(partial.id, partial.model, partial.created)]
     parts = partial.message.parts if partial.choices else []
     for index, part in enumerate(parts):
@@ -279,8 +279,8 @@ def _replay(partial: ir.Response, *, keep_last_open: bool) -> list[ir.StreamEven
         elif isinstance(part, ir.ThinkingPart):
             events += [ir.PartStart(index, ir.ThinkingPart()), ir.ThinkingDelta(index, part.text, part.signature)]
         elif isinstance(part, ir.TextPart):
-            events += [ir.PartStart(index, ir.TextPart("")), ir.TextDelta(index, part.text)]
-        if not (keep_last_open and index == len(parts) - 1):
+            events += [ir.PartStart(index, ir.TextPart("", part.provider_details)), ir.TextDelta(index, part.text)]
+        if index < len(parts) - 1:
             events.append(ir.PartEnd(index))
     return events
 
@@ -288,7 +288,7 @@ def _replay(partial: ir.Response, *, keep_last_open: bool) -> list[ir.StreamEven
 class _Translator:
     """Upstream stream items -> IR events (through the transforms, in order) -> the face's stream payloads."""
 
-    __slots__ = ("_accumulator", "_decoder", "_encoder", "_transforms", "has_content")
+    __slots__ = ("_accumulator", "_decoder", "_encoder", "_pending", "_transforms", "has_content")
 
     def __init__(
         self,
@@ -300,6 +300,8 @@ class _Translator:
         self._encoder = encoder
         self._transforms = transforms
         self._accumulator = Accumulator()
+        self._pending: list[dict[str, Any]] = []
+        """Payloads that go out before the next ones (what closes the caller's open part before a restart)."""
         self.has_content = False
 
     def partial(self) -> ir.Response:
@@ -308,9 +310,15 @@ class _Translator:
     def resume(self, resume: Resume) -> None:
         """Continue a stream the caller has partly received: replay it (the output is what the caller has, so it
         is dropped), then splice what the next target sends onto it."""
-        for event in _replay(resume.partial, keep_last_open=resume.prefix):
+        for event in _replay(resume.partial):
             self._accumulator.add(event)
             self._encoder.encode(event)
+        parts = resume.partial.message.parts if resume.partial.choices else []
+        if not resume.prefix and parts:
+            # A restart is a new part: the caller's open one is closed first, once the restart delivers.
+            close = ir.PartEnd(len(parts) - 1)
+            self._accumulator.add(close)
+            self._pending = self._encoder.encode(close)
         self._transforms.insert(0, Splice(resume))
 
     def feed(self, item: Any) -> list[dict[str, Any]]:
@@ -333,4 +341,6 @@ class _Translator:
             if not self.has_content and not isinstance(event, (ir.MessageStart, ir.UsageUpdate)):
                 self.has_content = True
             out.extend(self._encoder.encode(event))
+        if out and self._pending:
+            out[:0], self._pending = self._pending, []
         return out

@@ -18,13 +18,15 @@ reasoning), which a relay does not keep: such an answer cannot be continued as a
 class _Seen:
     """What a relay keeps of a stream for its partial answer: the text, the id and model, whether more came."""
 
-    __slots__ = ("id", "model", "non_text", "texts")
+    __slots__ = ("id", "model", "non_text", "text_details", "texts")
 
     def __init__(self) -> None:
         self.texts: list[str] = []
         self.id = ""
         self.model = ""
         self.non_text = False
+        self.text_details: dict[str, Any] | None = None
+        """The text part's ``provider_details`` (a Responses message item's id, which a continuation must reuse)."""
 
     def name(self, id_: object, model: object) -> None:
         if not self.id and isinstance(id_, str):
@@ -33,7 +35,7 @@ class _Seen:
             self.model = model
 
     def response(self, usage: ir.Usage | None = None) -> ir.Response:
-        message = ir.Message("assistant", [ir.TextPart("".join(self.texts))])
+        message = ir.Message("assistant", [ir.TextPart("".join(self.texts), self.text_details)])
         details = {NON_TEXT: True} if self.non_text else None
         return ir.Response(self.id, self.model, [ir.Choice(message)], usage, provider_details=details)
 
@@ -262,7 +264,15 @@ class OpenAIResponsesRelay:
             self.has_content = True
             if kind == "response.output_text.delta":
                 self._seen.texts.append(str(event.get("delta") or ""))
-            elif kind != "response.output_item.added":
+            elif kind == "response.output_item.added":
+                added: dict[str, Any] = event.get("item") or {}
+                if (
+                    added.get("type") == "message"
+                    and self._seen.text_details is None
+                    and isinstance(added.get("id"), str)
+                ):
+                    self._seen.text_details = {"openai_responses": {"extra": {"id": added["id"]}}}
+            else:
                 self._seen.non_text = True
         return [event]
 

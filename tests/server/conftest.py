@@ -83,6 +83,11 @@ def serve_gateway(request: pytest.FixtureRequest, **limits: Any) -> Iterator[Ser
             "models": {
                 "alias-x": "openai/model-x",
                 "impatient-x": {"deployments": ["openai/model-x"], "stream_idle_timeout": 0.3},
+                "restarting-x": {
+                    "deployments": ["openai/model-x"],
+                    "fallbacks": ["gemini/model-y"],
+                    "on_interrupt": "continue",
+                },
                 "continuing-x": {
                     "deployments": ["openai/model-x"],
                     "fallbacks": ["anthropic/claude-sonnet-4-5"],

@@ -122,8 +122,8 @@ def test_unknown_model_is_a_404(gateway: Served, dialect: str) -> None:
 
     assert response.status_code == 404
     message = (
-        "unknown model 'nowhere/model-x': use an alias (configured: alias-x, continuing-x, impatient-x) or "
-        "'provider/model' with a configured provider or a provider type"
+        "unknown model 'nowhere/model-x': use an alias (configured: alias-x, continuing-x, impatient-x, "
+        "restarting-x) or 'provider/model' with a configured provider or a provider type"
     )
     request_id = response.headers["x-request-id"]
     assert response.json() == shaped(dialect, 404, message, kind="missing_model", request_id=request_id)

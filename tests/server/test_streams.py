@@ -191,17 +191,24 @@ def test_a_cut_upstream_stream_raises_in_every_sdk(
         list(google.models.generate_content_stream(model=model, contents="Hi"))
 
 
-@pytest.mark.parametrize("face", ["openai", "anthropic", "gemini"])
+@pytest.mark.parametrize("face", ["openai", "responses", "anthropic", "gemini"])
 def test_a_cut_stream_is_continued_on_the_fallback_when_the_model_says_so(
     gateway: Served, fakes: dict[str, FakeUpstream], face: str
 ) -> None:
-    fakes["openai"].script("model-x", Fault.cut(after_events=4, then=Reply("abcdefghijklmnop", chunk_size=4)))
+    # Three text events arrive ("abcdefghijkl"); a Responses stream has four events before its first text.
+    cut = Fault.cut(after_events=7 if face == "responses" else 4, then=Reply("abcdefghijklmnop", chunk_size=4))
+    fakes["openai"].script("model-x", cut)
     fakes["anthropic"].script("claude-sonnet-4-5", Reply("mnop, continued", chunk_size=5))
     messages = [{"role": "user", "content": "Hi"}]
 
     if face == "openai":
         with gateway.openai().chat.completions.stream(model="continuing-x", messages=messages) as stream:  # type: ignore[arg-type]
             text = stream.get_final_completion().choices[0].message.content
+    elif face == "responses":
+        with gateway.openai().responses.stream(model="continuing-x", input="Hi") as events:
+            response = events.get_final_response()
+        assert [item.type for item in response.output] == ["message"]
+        text = response.output_text
     elif face == "anthropic":
         with gateway.anthropic().messages.stream(model="continuing-x", max_tokens=50, messages=messages) as events:  # type: ignore[arg-type]
             final = events.get_final_message()
@@ -215,6 +222,31 @@ def test_a_cut_stream_is_continued_on_the_fallback_when_the_model_says_so(
     assert text == "abcdefghijklmnop, continued"
     prefix = fakes["anthropic"].requests[0].param("messages")[-1]
     assert prefix == {"role": "assistant", "content": [{"type": "text", "text": "abcdefghijkl"}]}
+
+
+@pytest.mark.parametrize("face", ["openai", "responses", "anthropic"])
+def test_a_cut_stream_restarts_as_a_new_part_where_the_fallback_takes_no_prefix(
+    gateway: Served, fakes: dict[str, FakeUpstream], face: str
+) -> None:
+    cut = Fault.cut(after_events=7 if face == "responses" else 4, then=Reply("abcdefghijklmnop", chunk_size=4))
+    fakes["openai"].script("model-x", cut)
+    fakes["gemini"].script("model-y", Reply("a fresh answer"))
+    messages = [{"role": "user", "content": "Hi"}]
+
+    if face == "openai":  # one text per message: the new answer follows what was delivered
+        with gateway.openai().chat.completions.stream(model="restarting-x", messages=messages) as stream:  # type: ignore[arg-type]
+            texts = [stream.get_final_completion().choices[0].message.content]
+        assert texts == ["abcdefghijkl" + "a fresh answer"]
+    elif face == "responses":
+        with gateway.openai().responses.stream(model="restarting-x", input="Hi") as events:
+            response = events.get_final_response()
+        texts = [item.content[0].text for item in response.output if item.type == "message"]  # type: ignore[union-attr]
+        assert texts == ["abcdefghijkl", "a fresh answer"]
+    else:
+        with gateway.anthropic().messages.stream(model="restarting-x", max_tokens=50, messages=messages) as stream:  # type: ignore[arg-type]
+            final = stream.get_final_message()
+        assert [block.text for block in final.content if block.type == "text"] == ["abcdefghijkl", "a fresh answer"]
+    assert "Hi" in json.dumps(fakes["gemini"].requests[0].json)  # the original request, no prefix
 
 
 def test_a_stall_past_the_idle_timeout_ends_the_stream_with_an_error_event(
@@ -323,6 +355,16 @@ def test_the_sdks_see_the_request_id(gateway: Served, fakes: dict[str, FakeUpstr
 def test_model_lists_in_each_sdks_shape(gateway: Served) -> None:
     google = gateway.genai()
 
-    assert [m.id for m in gateway.openai().models.list()] == ["alias-x", "continuing-x", "impatient-x"]
-    assert [m.id for m in gateway.anthropic().models.list()] == ["alias-x", "continuing-x", "impatient-x"]
-    assert [m.name for m in google.models.list()] == ["models/alias-x", "models/continuing-x", "models/impatient-x"]
+    assert [m.id for m in gateway.openai().models.list()] == ["alias-x", "continuing-x", "impatient-x", "restarting-x"]
+    assert [m.id for m in gateway.anthropic().models.list()] == [
+        "alias-x",
+        "continuing-x",
+        "impatient-x",
+        "restarting-x",
+    ]
+    assert [m.name for m in google.models.list()] == [
+        "models/alias-x",
+        "models/continuing-x",
+        "models/impatient-x",
+        "models/restarting-x",
+    ]
