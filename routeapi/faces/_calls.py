@@ -110,8 +110,14 @@ class Caller:
         reasons = [c.finish_reason for c in response.choices if c.finish_reason]
         att.succeeded(response.model, response.id, reasons, response.usage, cost, route.adaptations)
 
+    def account_partial(self, route: RouteInfo, response: ir.Response) -> None:
+        """Usage and cost of an interrupted stream: what the upstream reported before it broke."""
+        if route.usage is None and response.usage is not None:
+            self._account(route, Target(route.provider or "", route.model or "", ""), response)
+
     def _stream_end(self, call: CallTelemetry, route: RouteInfo, translator: Any, error: BaseException | None) -> None:
         if error is not None:
+            self.account_partial(route, translator.partial())
             call.fail(error)
             return
         response: ir.Response = translator.partial()

@@ -57,11 +57,6 @@ class _GatewayCaller(Caller):
             routes.append(route)
         return targets, state, route
 
-    def account_partial(self, route: RouteInfo, response: ir.Response) -> None:
-        """Usage and cost of an interrupted stream: what the upstream reported before it broke."""
-        if route.usage is None and response.usage is not None:
-            self._account(route, Target(route.provider or "", route.model or "", ""), response)
-
 
 class Gateway:
     """One instance per worker process. Create it with :func:`create_app`."""

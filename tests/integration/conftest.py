@@ -59,10 +59,12 @@ class Face:
 
         def sync() -> list[Any]:
             with self.client.messages.create(stream=True, **kwargs) as stream:
+                self.route = route_info(stream)
                 return list(stream)
 
         async def async_() -> list[Any]:
             stream = await self.client.messages.create(stream=True, **kwargs)
+            self.route = route_info(stream)
             async with stream:
                 return [event async for event in stream]
 

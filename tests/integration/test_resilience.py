@@ -174,6 +174,20 @@ async def test_cut_stream_raises_stream_interrupted_with_the_partial_answer(
     assert partial.message.text == "abcdefghijkl"  # role chunk + three text chunks arrived
 
 
+async def test_an_interrupted_stream_reports_the_usage_it_had(make_face: Any, fake_anthropic: FakeAnthropic) -> None:
+    face = make_face(providers={"claude": {"type": "anthropic", "base_url": fake_anthropic.base_url, "api_key": "k"}})
+    fake_anthropic.script("m", Fault.cut(after_events=4, then=Reply("abcdefghijklmnop", input_tokens=42)))
+    try:
+        with pytest.raises(errors.StreamInterrupted):
+            await face.messages_stream(model="claude/m", max_tokens=50, messages=USER)
+    finally:
+        await face.aclose()
+
+    assert face.route is not None
+    assert face.route.usage is not None
+    assert face.route.usage.input_tokens == 42  # from message_start, before the break
+
+
 async def test_stalled_stream_after_content_raises_within_the_idle_timeout(
     make_face: Any, fake_openai: FakeOpenAI
 ) -> None:
