@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from ..catalog import pricing
 from ..catalog.models import lookup
 from ..catalog.vendors import VENDORS
 from ..config import RouteConfig
-from ..errors import BadRequest, ContentFiltered, RouteError, redact
+from ..errors import BadRequest, ContentFiltered, RouteError, StreamInterrupted, UnsupportedFeature, redact
 from ..media import media_policy
 from ..routing.capabilities import PREFILL_PROTOCOLS, Capabilities, Needs, needs_of, resolve, shortfall
 from ..routing.deadline import Deadline
@@ -26,7 +27,7 @@ from ..routing.hedging import Branch, HedgeCancelled, ahedge, hedge
 from ..routing.targets import Target
 from ..telemetry import AttemptTelemetry, CallTelemetry, Telemetry, default_telemetry, server_of
 from ._exchange import Exchange, Resume, StreamTranslator, continuable
-from ._streaming import AsyncOpened, Opened, aopen_stream, new_guard, open_stream
+from ._streaming import AsyncOpened, Opened, adiscard, aopen_stream, discard, new_guard, open_stream
 
 logger = logging.getLogger("routeapi")
 
@@ -256,7 +257,7 @@ class Caller:
             else:
                 opened = self._open(run, run.exchange, target, branch=branch)
             if _continues(run.spec, target):
-                opened.resume = lambda partial: self._resume(run, target, partial)
+                opened.resume = lambda interrupted: self._resume(run, target, opened, interrupted)
             return opened
 
         return attempt
@@ -269,25 +270,9 @@ class Caller:
         resume: Resume | None = None,
         branch: Branch | None = None,
     ) -> Opened:
-        if branch is None:
-            return self._open_attempt(run, exchange, target, resume)
-        branch.check()  # this side of a hedge lost: start nothing more
-        try:
-            return self._open_attempt(run, exchange, target, resume, branch)
-        except (RouteError, OSError):
-            if branch.cancelled:  # the read we interrupted: not the deployment's failure
-                raise HedgeCancelled from None
-            raise
-
-    def _open_attempt(
-        self,
-        run: _StreamCall,
-        exchange: Exchange,
-        target: Target,
-        resume: Resume | None = None,
-        branch: Branch | None = None,
-    ) -> Opened:
-        with self._attempt_span(run.call, target):
+        if branch is not None:
+            branch.check()  # this side of a hedge lost: start nothing more
+        with self._attempt_span(run.call, target) as att, _hedge_side(branch):
             adapter = self.adapters.get(target.provider)
             wire, op = _wire(exchange, adapter, run.operation)
             exchange.inline_media(wire, self.media)
@@ -299,6 +284,7 @@ class Caller:
             # A guard fires from another thread: it needs a stop that wakes a blocked read.
             stop = getattr(raw, "interrupt", raw.close)
             opened = open_stream(raw, translator, new_guard(*self._guard_times(run.spec, target), stop))
+            opened.attempt = att
             self._opened(run, target, raw.upstream_request_id, leg.adaptations, translator, opened)
             return opened
 
@@ -319,12 +305,29 @@ class Caller:
         run.route.continuations.append(_continuation(run, target, resume.partial, prefix))
         return opened
 
-    def _resume(self, run: _StreamCall, broken: Target, partial: ir.Response) -> Opened:
-        """The stream from ``broken`` stopped after ``partial`` reached the caller: carry on with the targets after
-        it, continuing the text as a prefix where the target takes one, else restarting the answer."""
+    def _resume(self, run: _StreamCall, broken: Target, opened: Opened, interrupted: StreamInterrupted) -> Opened:
+        """The stream from ``broken`` stopped after part of the answer reached the caller: carry the text on with
+        the targets after it, as a prefix where the target continues one, else restarting the answer."""
+        return self.router.run(
+            run.after(broken),
+            self._stream_attempt(run, self._broke(run, broken, opened, interrupted)),
+            run.state,
+            run.screen,
+        )
+
+    def _broke(
+        self, run: _StreamCall, broken: Target, opened: Opened | AsyncOpened, interrupted: StreamInterrupted
+    ) -> Resume:
+        """Records the break (an attempt that failed, for the route, the telemetry and the circuit) and says where
+        a continuation picks up. Only text is carried on: a half-made tool call or reasoning cannot be."""
+        if opened.attempt is not None:
+            opened.attempt.failed(interrupted)
+        self.router.failed(interrupted, broken, run.state)
         run.broken = broken
-        resume = Resume(partial, prefix=continuable(partial))
-        return self.router.run(run.after(broken), self._stream_attempt(run, resume), run.state, run.screen)
+        partial = interrupted.partial or ir.Response("", "")
+        if not continuable(partial):
+            raise UnsupportedFeature("the partial answer holds more than text (a tool call or reasoning)")
+        return Resume(partial, prefix=True)
 
     def _opened(
         self,
@@ -360,7 +363,7 @@ class Caller:
             after,
             branches=branches,
             stops=lambda error: not self.router.moves_on(error),
-            discard=lambda loser: loser.raw.close(),
+            discard=_lost,
             started=lambda: _hedging(run),
         )
         if opened.claim is not None:
@@ -379,7 +382,7 @@ class Caller:
             lambda: go(run.targets[1:]),
             after,
             stops=lambda error: not self.router.moves_on(error),
-            discard=lambda loser: loser.raw.aclose(),
+            discard=_alost,
             started=lambda: _hedging(run),
         )
         if opened.claim is not None:
@@ -411,7 +414,7 @@ class Caller:
             else:
                 opened = await self._acontinue_on(run, target, resume)
             if _continues(run.spec, target):
-                opened.resume = lambda partial: self._aresume(run, target, partial)
+                opened.resume = lambda interrupted: self._aresume(run, target, opened, interrupted)
             return opened
 
         return attempt
@@ -419,7 +422,7 @@ class Caller:
     async def _aopen(
         self, run: _StreamCall, exchange: Exchange, target: Target, resume: Resume | None = None
     ) -> AsyncOpened:
-        with self._attempt_span(run.call, target):
+        with self._attempt_span(run.call, target) as att:
             adapter = self.adapters.get(target.provider)
             wire, op = _wire(exchange, adapter, run.operation)
             await exchange.ainline_media(wire, self.media)
@@ -428,6 +431,7 @@ class Caller:
             translator = exchange.stream_translator(leg, wire, include_usage=run.include_usage, resume=resume)
             guard = new_guard(*self._guard_times(run.spec, target), _no_close)
             opened = await aopen_stream(raw, translator, guard)
+            opened.attempt = att
             self._opened(run, target, raw.upstream_request_id, leg.adaptations, translator, opened)
             return opened
 
@@ -454,9 +458,10 @@ class Caller:
         prefix = resume.prefix and said and self.capabilities(target).prefill is True
         return prefix, prefix or (resume.prefix and not said)
 
-    async def _aresume(self, run: _StreamCall, broken: Target, partial: ir.Response) -> AsyncOpened:
-        run.broken = broken
-        resume = Resume(partial, prefix=continuable(partial))
+    async def _aresume(
+        self, run: _StreamCall, broken: Target, opened: AsyncOpened, interrupted: StreamInterrupted
+    ) -> AsyncOpened:
+        resume = self._broke(run, broken, opened, interrupted)
         return await self.router.arun(run.after(broken), self._astream_attempt(run, resume), run.state, run.screen)
 
 
@@ -481,9 +486,34 @@ class _StreamCall:
 
 
 def _hedge_after(spec: CallSpec, targets: list[Target]) -> float | None:
-    if len(targets) < 2:
-        return None
-    return spec.hedge_after or targets[0].hedge_after
+    """The hedge delay of this call (a per-call 0 turns the model's off), or None."""
+    after = spec.hedge_after if spec.hedge_after is not None else targets[0].hedge_after if targets else None
+    return after if after and len(targets) > 1 else None
+
+
+@contextlib.contextmanager
+def _hedge_side(branch: Branch | None) -> Generator[None, None, None]:
+    """A read that fails because the other side of the hedge won was interrupted by us: not the deployment's
+    failure, and the router must neither retry nor record it."""
+    try:
+        yield
+    except (RouteError, OSError):
+        if branch is not None and branch.cancelled:
+            raise HedgeCancelled from None
+        raise
+
+
+def _lost(opened: Opened) -> None:
+    """The side of a hedge that opened too late: closed, its attempt ended as cancelled."""
+    if opened.attempt is not None:
+        opened.attempt.failed(HedgeCancelled())
+    discard(opened)
+
+
+async def _alost(opened: AsyncOpened) -> None:
+    if opened.attempt is not None:
+        opened.attempt.failed(HedgeCancelled())
+    await adiscard(opened)
 
 
 def _hedging(run: _StreamCall) -> None:

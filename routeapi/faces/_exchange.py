@@ -235,7 +235,7 @@ class Splice:
     its parts are renumbered after those delivered. Continuing a prefix, its first text part is the delivered
     last part (whose trailing whitespace, left out of the prefix, the caller already has)."""
 
-    __slots__ = ("_indexes", "_merge", "_next", "_whitespace")
+    __slots__ = ("_indexes", "_merge", "_next", "_whitespace", "model")
 
     def __init__(self, resume: Resume) -> None:
         parts = resume.partial.message.parts if resume.partial.choices else []
@@ -244,9 +244,14 @@ class Splice:
         text = resume.partial.message.text
         self._whitespace = resume.prefix and text != text.rstrip()
         self._indexes: dict[int, int] = {}
+        self.model = ""
+        """The model that carried the answer on (its start is dropped, but the answer is now its)."""
 
     def __call__(self, event: ir.StreamEvent) -> ir.StreamEvent | None:
-        if isinstance(event, ir.MessageStart) or getattr(event, "choice", 0) != 0:
+        if isinstance(event, ir.MessageStart):
+            self.model = event.model
+            return None
+        if getattr(event, "choice", 0) != 0:
             return None
         if isinstance(event, ir.PartStart):
             if self._merge is not None and isinstance(event.part, ir.TextPart) and not self._indexes:
@@ -288,7 +293,7 @@ def _replay(partial: ir.Response) -> list[ir.StreamEvent]:
 class _Translator:
     """Upstream stream items -> IR events (through the transforms, in order) -> the face's stream payloads."""
 
-    __slots__ = ("_accumulator", "_decoder", "_encoder", "_pending", "_transforms", "has_content")
+    __slots__ = ("_accumulator", "_decoder", "_encoder", "_pending", "_splice", "_transforms", "has_content")
 
     def __init__(
         self,
@@ -300,12 +305,16 @@ class _Translator:
         self._encoder = encoder
         self._transforms = transforms
         self._accumulator = Accumulator()
+        self._splice: Splice | None = None
         self._pending: list[dict[str, Any]] = []
         """Payloads that go out before the next ones (what closes the caller's open part before a restart)."""
         self.has_content = False
 
     def partial(self) -> ir.Response:
-        return self._accumulator.response()
+        response = self._accumulator.response()
+        if self._splice is not None and self._splice.model:
+            response.model = self._splice.model  # usage, cost and telemetry go to the model that finished it
+        return response
 
     def resume(self, resume: Resume) -> None:
         """Continue a stream the caller has partly received: replay it (the output is what the caller has, so it
@@ -319,7 +328,9 @@ class _Translator:
             close = ir.PartEnd(len(parts) - 1)
             self._accumulator.add(close)
             self._pending = self._encoder.encode(close)
-        self._transforms.insert(0, Splice(resume))
+        # Last: it renumbers the events as the caller will see them (after a forced tool call is unwrapped).
+        self._splice = Splice(resume)
+        self._transforms.append(self._splice)
 
     def feed(self, item: Any) -> list[dict[str, Any]]:
         return self._encode(self._decoder.feed(item))

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from .. import errors, ir
+from .. import errors
 from .._route import RouteInfo, attach
 from ..adapters.base import AsyncRawStream, RawStream
 from ..errors import RouteError, StreamInterrupted
 from ..routing.guards import WATCHDOG, LoopTimer, StreamGuard, uncancel
+from ..telemetry import AttemptTelemetry
 from ._exchange import StreamTranslator
 
 _T = TypeVar("_T")
@@ -41,10 +42,12 @@ class Opened:
     """Told once how the stream ended: None when it completed or the caller stopped reading, else the error."""
     scrub: Callable[[RouteError], None] | None = None
     """Removes the provider's secrets from an error raised mid-stream."""
-    resume: Callable[[ir.Response], Opened] | None = None
-    """Set when the call continues a broken stream elsewhere: opens the continuation of this partial answer."""
+    resume: Callable[[StreamInterrupted], Opened] | None = None
+    """Set when the call continues a broken stream elsewhere: opens the continuation of the interrupted answer."""
     claim: Callable[[], None] | None = None
     """Names this stream's target as the one serving (again: after a hedge, the loser may have named itself)."""
+    attempt: AttemptTelemetry | None = None
+    """The attempt's telemetry, still open while the stream is read."""
 
 
 @dataclass(slots=True)
@@ -57,8 +60,9 @@ class AsyncOpened:
     timer: LoopTimer | None = None
     on_end: Callable[[BaseException | None], None] | None = None
     scrub: Callable[[RouteError], None] | None = None
-    resume: Callable[[ir.Response], Awaitable[AsyncOpened]] | None = None
+    resume: Callable[[StreamInterrupted], Awaitable[AsyncOpened]] | None = None
     claim: Callable[[], None] | None = None
+    attempt: AttemptTelemetry | None = None
 
 
 def new_guard(first_token: float | None, idle: float | None, close: Callable[[], object]) -> StreamGuard | None:
@@ -189,6 +193,7 @@ class Payloads:
                             guard.event(content=True)
                         yield from translator.feed(item)
                     yield from translator.end()
+                    _ended(opened.on_end, None)
                     return
                 except (RouteError, OSError) as error:
                     interrupted = _interrupted(error, self.route, translator, guard, opened.scrub)
@@ -196,13 +201,13 @@ class Payloads:
                     if resumed is None:
                         _ended(opened.on_end, interrupted)
                         raise interrupted from error
-                _stop_watching(guard)
-                opened.raw.close()
+                discard(opened)
                 self.opened = opened = resumed
+        except GeneratorExit:
+            _ended(opened.on_end, None)  # the caller stopped reading
+            raise
         finally:
-            _ended(opened.on_end, None)
-            _stop_watching(opened.guard)
-            opened.raw.close()
+            discard(opened)
 
 
 class AsyncPayloads:
@@ -234,6 +239,7 @@ class AsyncPayloads:
                             yield payload
                     for payload in translator.end():
                         yield payload
+                    _ended(opened.on_end, None)
                     return
                 except asyncio.CancelledError as error:
                     if guard is None or not guard.fired:
@@ -247,34 +253,44 @@ class AsyncPayloads:
                 if resumed is None:
                     _ended(opened.on_end, interrupted)
                     raise interrupted from (None if isinstance(failure, asyncio.CancelledError) else failure)
-                if timer is not None:
-                    timer.cancel()
-                await opened.raw.aclose()
+                await adiscard(opened)
                 self.opened = opened = resumed
+        except GeneratorExit:
+            _ended(opened.on_end, None)  # the caller stopped reading
+            raise
         finally:
-            _ended(opened.on_end, None)
-            if opened.timer is not None:
-                opened.timer.cancel()
-            await opened.raw.aclose()
+            await adiscard(opened)
 
 
-def _resumed(resume: Callable[[ir.Response], Opened] | None, interrupted: StreamInterrupted) -> Opened | None:
+def discard(opened: Opened) -> None:
+    """Let go of a stream: unwatched, closed. Safe to repeat."""
+    _stop_watching(opened.guard)
+    opened.raw.close()
+
+
+async def adiscard(opened: AsyncOpened) -> None:
+    if opened.timer is not None:
+        opened.timer.cancel()
+    await opened.raw.aclose()
+
+
+def _resumed(resume: Callable[[StreamInterrupted], Opened] | None, interrupted: StreamInterrupted) -> Opened | None:
     if resume is None or interrupted.partial is None:
         return None
     try:
-        return resume(interrupted.partial)
+        return resume(interrupted)
     except RouteError as error:
         logger.warning("request %s: the broken stream could not be continued: %s", interrupted.request_id, error)
         return None
 
 
 async def _aresumed(
-    resume: Callable[[ir.Response], Awaitable[AsyncOpened]] | None, interrupted: StreamInterrupted
+    resume: Callable[[StreamInterrupted], Awaitable[AsyncOpened]] | None, interrupted: StreamInterrupted
 ) -> AsyncOpened | None:
     if resume is None or interrupted.partial is None:
         return None
     try:
-        return await resume(interrupted.partial)
+        return await resume(interrupted)
     except RouteError as error:
         logger.warning("request %s: the broken stream could not be continued: %s", interrupted.request_id, error)
         return None
@@ -313,8 +329,11 @@ class Stream(Generic[_T]):
 
     def _iterate(self) -> Generator[_T, None, None]:
         make = self._make
-        for payload in self.payloads:
-            yield make(payload)
+        try:
+            for payload in self.payloads:
+                yield make(payload)
+        finally:
+            _ended(self.payloads.opened.on_end, None)  # any other way out (the first report counts)
 
     def __iter__(self) -> Iterator[_T]:
         return self._iterator
@@ -354,6 +373,7 @@ class AsyncStream(Generic[_T]):
                 yield make(payload)
         finally:
             await payloads.aclose()
+            _ended(self.payloads.opened.on_end, None)  # any other way out (the first report counts)
 
     def __aiter__(self) -> AsyncIterator[_T]:
         return self._iterator

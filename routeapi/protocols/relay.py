@@ -107,13 +107,14 @@ def _has_content(chunk: dict[str, Any]) -> bool:
 class AnthropicRelay:
     """Messages events. ``message_stop`` ends the stream; ``ping`` is dropped (as the SDK does); ``error`` raises."""
 
-    __slots__ = ("_seen", "_usage", "done", "has_content")
+    __slots__ = ("_blocks", "_seen", "_usage", "done", "has_content")
 
     def __init__(self) -> None:
         self.done = False
         self.has_content = False
         self._seen = _Seen()
         self._usage: dict[str, Any] = {}
+        self._blocks = 0
 
     def partial(self) -> ir.Response:
         from .anthropic_messages import usage_from_wire
@@ -151,7 +152,9 @@ class AnthropicRelay:
                     self._seen.texts.append(delta.get("text") or "")
             elif name == "content_block_start":
                 block: dict[str, Any] = event.get("content_block") or {}
-                self._seen.non_text = self._seen.non_text or block.get("type") != "text"
+                # The partial answer keeps one text part: a second block of any kind makes it more than text.
+                self._seen.non_text = self._seen.non_text or block.get("type") != "text" or self._blocks > 0
+                self._blocks += 1
         return [event]
 
     def end(self) -> list[dict[str, Any]]:
@@ -266,12 +269,13 @@ class OpenAIResponsesRelay:
                 self._seen.texts.append(str(event.get("delta") or ""))
             elif kind == "response.output_item.added":
                 added: dict[str, Any] = event.get("item") or {}
-                if (
-                    added.get("type") == "message"
-                    and self._seen.text_details is None
-                    and isinstance(added.get("id"), str)
-                ):
+                # The partial answer keeps one message: a second item of any kind makes it more than text.
+                if added.get("type") != "message" or self._seen.text_details is not None:
+                    self._seen.non_text = True
+                elif isinstance(added.get("id"), str):
                     self._seen.text_details = {"openai_responses": {"extra": {"id": added["id"]}}}
+                else:
+                    self._seen.text_details = {}
             else:
                 self._seen.non_text = True
         return [event]

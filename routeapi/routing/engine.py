@@ -198,6 +198,10 @@ class Router:
         self.breaker.record_success(target.key)
         self.latency.observe(target.key, time.monotonic() - started)
 
+    def failed(self, error: RouteError, target: Target, state: CallState) -> None:
+        """Records a failure that happened outside an attempt the router ran (a stream breaking while read)."""
+        self._failed(error, target, state)
+
     def _failed(self, error: BaseException, target: Target, state: CallState) -> None:
         if not isinstance(error, RouteError):
             self.breaker.release_probe(target.key)

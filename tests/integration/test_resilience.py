@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from routeapi import errors, route_info
-from routeapi.testing import FakeAnthropic, FakeOpenAI, Fault, Reply
+from routeapi.testing import FakeAnthropic, FakeOpenAI, Fault, Reply, ToolCall
 
 from .conftest import Face
 
 USER = [{"role": "user", "content": "Hi"}]
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}]
 FAST_RETRY = {"initial_backoff": 0.01, "max_backoff": 0.05}
 CONTEXT_TOO_LONG = {
     "error": {
@@ -545,3 +546,37 @@ async def test_a_hedge_whose_sides_both_fail_reports_every_attempt(make_face: An
         await face.aclose()
 
     assert sorted(a.model for a in caught.value.attempts) == ["first", "second"]
+
+
+async def test_a_broken_tool_call_is_not_carried_on(
+    make_face: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    # Half a tool call cannot be continued as text, nor restarted without leaving the caller a broken call.
+    face = continuing(make_face, fake_openai, fake_anthropic, "up/backup", on_interrupt="continue")
+    call = ToolCall("get_weather", {"city": "Paris, France"}, id="call_1")
+    fake_openai.script("m", Fault.cut(after_events=3, then=Reply(tool_calls=[call], chunk_size=4)))
+    try:
+        with pytest.raises(errors.StreamInterrupted):
+            await face.chat_stream(model="chat", messages=USER, tools=TOOLS)
+    finally:
+        await face.aclose()
+
+    assert [r.model for r in fake_openai.requests] == ["m"]  # the backup was never asked
+
+
+async def test_a_broken_answer_with_reasoning_is_not_carried_on(
+    make_face: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    face = make_face(
+        providers={"claude": {"type": "anthropic", "base_url": fake_anthropic.base_url, "api_key": "k"}},
+        models={"chat": {"deployments": ["claude/m"], "fallbacks": ["claude/backup"], "on_interrupt": "continue"}},
+    )
+    reply = Reply("the answer", thinking="let me think", thinking_signature="sig", chunk_size=4)
+    fake_anthropic.script("m", Fault.cut(after_events=8, then=reply))  # thinking, then the answer's first text
+    try:
+        with pytest.raises(errors.StreamInterrupted):
+            await face.messages_stream(model="chat", max_tokens=50, messages=USER)
+    finally:
+        await face.aclose()
+
+    assert [r.model for r in fake_anthropic.requests] == ["m"]

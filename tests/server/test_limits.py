@@ -6,10 +6,12 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx2
 import pytest
 
+from routeapi.telemetry import CallTelemetry
 from routeapi.testing import FakeUpstream, Fault, Reply
 
 from .conftest import TOKEN, Served, serve_gateway
@@ -168,3 +170,30 @@ def test_requests_beyond_the_limit_get_a_429_and_readiness_says_busy(
     )
     assert (busy.status_code, busy.json()) == (503, {"status": "busy", "requests": 2})
     assert (ready.status_code, ready.json()) == (200, {"status": "ready", "requests": 0})
+
+
+def test_a_stream_ended_by_the_deadline_is_recorded_as_a_failure(
+    gateway: Served, fakes: dict[str, FakeUpstream], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ends: list[str] = []
+    finish, fail = CallTelemetry.finish, CallTelemetry.fail
+
+    def spy_finish(self: CallTelemetry, **kwargs: Any) -> None:
+        ends.append("finish")
+        finish(self, **kwargs)
+
+    def spy_fail(self: CallTelemetry, error: BaseException) -> None:
+        ends.append(f"fail: {type(error).__name__}")
+        fail(self, error)
+
+    monkeypatch.setattr(CallTelemetry, "finish", spy_finish)
+    monkeypatch.setattr(CallTelemetry, "fail", spy_fail)
+    fakes["openai"].script("model-x", Fault.stall(after_events=3, then=Reply("a long answer that stalls")))
+    path, body = stream_request("openai", "openai/model-x")
+
+    httpx2.post(gateway.url + path, json=body, headers=HEADERS["openai"], timeout=10)
+
+    deadline = time.monotonic() + 2
+    while not ends and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ends[0] == "fail: DeadlineExceeded"  # the first report is the one telemetry keeps

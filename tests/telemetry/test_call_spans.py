@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -146,3 +147,51 @@ async def test_an_unpriced_model_has_no_cost(fake_openai: FakeOpenAI, exported: 
     assert info is not None
     assert info.usage is not None
     assert info.cost is None
+
+
+async def read_all(kind: str, stream: Any) -> list[Any]:
+    return [c async for c in stream] if kind == "async" else list(stream)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_continued_stream_records_the_broken_attempt_as_failed(
+    fake_openai: FakeOpenAI, exported: Exported, kind: str
+) -> None:
+    fake_openai.script("gpt-4o", Fault.cut(after_events=4, then=Reply("abcdefghijklmnop")))
+    fake_openai.script("gpt-4o-mini", Reply("a fresh answer"))
+    models = {
+        "chat": {"deployments": ["openai/gpt-4o"], "fallbacks": ["openai/gpt-4o-mini"], "on_interrupt": "continue"}
+    }
+    routed = client(kind, fake_openai, exported, models=models, retry={"max_attempts": 1})
+    stream = await call(kind, routed, model="chat", messages=USER, stream=True)
+    await read_all(kind, stream)
+
+    spans = {s.name: s for s in exported.finished()}
+    assert (spans["chat gpt-4o"].attributes or {}).get("error.type") == "StreamInterrupted"
+    assert "error.type" not in (spans["chat gpt-4o-mini"].attributes or {})
+    parent = spans["chat chat"].attributes or {}
+    assert parent["gen_ai.response.model"] == "gpt-4o-mini"
+    assert "error.type" not in parent
+    assert [a.model for a in stream.route.failed_attempts] == ["gpt-4o"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_the_loser_of_a_hedge_is_ended_as_cancelled_and_the_winner_serves(
+    fake_openai: FakeOpenAI, exported: Exported, kind: str
+) -> None:
+    fake_openai.script("gpt-4o", Fault.stall(after_events=1, then=Reply("never")))
+    fake_openai.script("gpt-4o-mini", Reply("quick"))
+    models = {"chat": {"deployments": ["openai/gpt-4o"], "fallbacks": ["openai/gpt-4o-mini"], "hedge_after": 0.2}}
+    routed = client(kind, fake_openai, exported, models=models, retry={"max_attempts": 1})
+    stream = await call(kind, routed, model="chat", messages=USER, stream=True)
+    await read_all(kind, stream)
+    for _ in range(100):  # a sync loser ends on its own thread, a moment after the winner returned
+        spans = {s.name: s for s in exported.finished()}
+        if "chat gpt-4o" in spans:
+            break
+        await asyncio.sleep(0.01)
+
+    assert "error.type" not in (spans["chat gpt-4o-mini"].attributes or {})
+    cancelled = "routeapi.routing.hedging.HedgeCancelled" if kind == "sync" else "asyncio.exceptions.CancelledError"
+    assert (spans["chat gpt-4o"].attributes or {}).get("error.type") == cancelled
+    assert (spans["chat chat"].attributes or {})["gen_ai.response.model"] == "gpt-4o-mini"
