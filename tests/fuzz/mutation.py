@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib
 import inspect
+import pkgutil
 import re
+import sys
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -24,10 +27,22 @@ def vocabulary(module: ModuleType) -> tuple[str, ...]:
     """The identifier-like string constants of a codec module: its wire field names and enum values."""
     found = {
         node.value
-        for node in ast.walk(ast.parse(inspect.getsource(module)))
+        for source in _codec_sources(module)
+        for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _IDENTIFIER.fullmatch(node.value)
     }
     return tuple(sorted(found))
+
+
+def _codec_sources(module: ModuleType) -> list[str]:
+    """The source of a codec module (``routeapi.protocols.<name>``), or of every module of its package when the
+    codec is a package (``module`` is then one of its modules, ``routeapi.protocols.<name>.codec``)."""
+    package_name = module.__package__ or ""
+    if package_name.count(".") < 2:
+        return [inspect.getsource(module)]
+    package = sys.modules[package_name]
+    names = [f"{package_name}.{info.name}" for info in pkgutil.iter_modules(package.__path__)]
+    return [inspect.getsource(package), *(inspect.getsource(importlib.import_module(name)) for name in names)]
 
 
 def keyed_junk(words: tuple[str, ...]) -> st.SearchStrategy[Any]:
