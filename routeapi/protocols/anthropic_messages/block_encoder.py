@@ -9,20 +9,8 @@ from typing import Any, Literal, cast
 
 from ... import ir
 from ...errors import ProtocolError, UnsupportedFeature
+from .._images import sniff_image_type
 from .shared import NAME, STRING_CONTENT, JSONObject, own_details, wire_extras
-
-
-def _sniff_image_type(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
 
 _DATA_URL = re.compile(r"data:(?P<media>[^;,]*)(?P<params>(;[^;,]*)*?);base64,(?P<data>.*)", re.DOTALL)
 
@@ -106,7 +94,7 @@ class BlockEncoder:
         block: JSONObject = {"type": "image"}
         if "source" not in extras:
             if part.data is not None:
-                media_type = part.media_type or _sniff_image_type(part.data) or "image/png"
+                media_type = part.media_type or sniff_image_type(part.data) or "image/png"
                 block["source"] = _base64_source(part.data, media_type)
             elif part.url is not None:
                 block["source"] = _url_source(part.url, part.media_type or "image/png")

@@ -10,6 +10,7 @@ from typing import Any, Final, Literal, cast
 
 from ... import ir
 from ...errors import ProtocolError, UnsupportedFeature
+from .._images import sniff_image_type
 from .constants import AUDIO_FORMATS, DOCUMENT_FORMATS, IMAGE_FORMATS, JSON_RESULT, NAME, NO_FORMAT, JSONObject
 from .reading import own_details, wire_extras
 
@@ -17,18 +18,6 @@ _ANTHROPIC_DETAILS: Final = "anthropic_messages"
 
 _TOOL_NAME: Final = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _DATA_URL: Final = re.compile(r"data:(?P<media>[^;,]*)(?:;[^;,]*)*?;base64,(?P<data>.*)", re.DOTALL)
-
-
-def _sniff_image_format(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return None
 
 
 def _inline_data(url: str) -> tuple[str, bytes] | None:
@@ -157,7 +146,7 @@ class BlockEncoder:
             source = {"bytes": data}
         fmt = IMAGE_FORMATS.get((media_type or "").lower())
         if fmt is None and data is not None:
-            fmt = _sniff_image_format(data)
+            fmt = (sniff_image_type(data) or "").removeprefix("image/") or None
         if fmt is None:
             raise UnsupportedFeature(f"{path}: Bedrock accepts png, jpeg, gif and webp images, not {media_type!r}")
         return {"format": fmt, "source": source, **extras}

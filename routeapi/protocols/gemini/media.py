@@ -33,19 +33,12 @@ _MIME_BY_EXTENSION = {
     "webm": "video/webm",
 }
 _AUDIO_FORMAT_BY_MIME = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/x-wav": "wav", "audio/wave": "wav"}
-_IMAGE_SIGNATURES = ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 
 
 def mime_from_uri(uri: str) -> str | None:
     path = uri.split("?", 1)[0].split("#", 1)[0]
     tail = path.rsplit("/", 1)[-1]
     return _MIME_BY_EXTENSION.get(tail.rsplit(".", 1)[-1].lower()) if "." in tail else None
-
-
-def mime_from_image_bytes(data: bytes) -> str | None:
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return next((mime for magic, mime in _IMAGE_SIGNATURES if data.startswith(magic)), None)
 
 
 def audio_format_from_mime(mime: str) -> str:

@@ -8,8 +8,9 @@ from typing import Literal, cast
 
 from ... import ir
 from ...errors import UnsupportedFeature
+from .._images import sniff_image_type
 from .json_access import JSONObject, gemini_entry
-from .media import audio_mime, b64encode, mime_from_image_bytes, mime_from_uri, parse_data_url
+from .media import audio_mime, b64encode, mime_from_uri, parse_data_url
 from .part_decoder import THOUGHT_SIGNATURE, result_response, result_text
 
 
@@ -100,7 +101,7 @@ class PartEncoder:
         if part.data is not None:
             mime = entry.get("mimeType", part.media_type)
             if mime is None:
-                mime = mime_from_image_bytes(part.data) or "image/jpeg"
+                mime = sniff_image_type(part.data) or "image/jpeg"
                 self.report(f"{where}.media_type", "adapted", f"guessed {mime} from the image bytes")
             return {"inlineData": self._blob(mime, part.data, entry)}
         if part.url is None:

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from ... import ir
+from .._images import sniff_image_type
+from .._report import Report
 from .base64_data import b64decode_or_none, parse_data_url, to_data_url
 from .content_form import put_content
 from .provider_details import codec_details, with_extras
 from .request_decoding import decode_file_data
-
-
-class Report:
-    """The adaptations an encoding made, each reported once."""
-
-    def __init__(self) -> None:
-        self.items: list[ir.Adaptation] = []
-
-    def add(self, param: str, action: Literal["dropped", "adapted"], reason: str) -> None:
-        adaptation = ir.Adaptation(param, action, reason)
-        if adaptation not in self.items:
-            self.items.append(adaptation)
 
 
 class MessageEncoder:
@@ -141,7 +131,7 @@ class MessageEncoder:
         if part.data is not None:
             stored = details.get("url")
             reusable = isinstance(stored, str) and parse_data_url(stored) == (part.media_type, part.data)
-            media_type = part.media_type or _sniff_image_type(part.data)
+            media_type = part.media_type or sniff_image_type(part.data) or "application/octet-stream"
             url = cast("str", stored) if reusable else to_data_url(media_type, part.data)
         elif part.url is not None:
             url = part.url
@@ -184,18 +174,6 @@ def _encode_audio(part: ir.AudioPart) -> dict[str, Any]:
     return with_extras(
         {"type": "input_audio", "input_audio": {"data": data, "format": part.format}}, details, "input_audio"
     )
-
-
-def _sniff_image_type(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"GIF8"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "application/octet-stream"
 
 
 def _encode_tool_call(part: ir.ToolCallPart) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ... import ir
-from .adaptations import Report
+from .._report import Report
 from .content import is_plain, reasoning_text, refusal_part, summary_wire
 from .json_values import as_list
 from .provider_details import merge, own_details, with_extras

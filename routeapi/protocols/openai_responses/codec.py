@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from ... import ir
 from .._checks import Reader as _Reader
-from .adaptations import Report
+from .._report import Report
 from .assistant_encoding import AssistantEncoder, ItemIds
 from .errors import failure
 from .provider_details import NAME, extras, make_details, merge, own_details, section

@@ -9,11 +9,12 @@ from typing import Any, Final, cast
 
 from ... import ir
 from ...errors import UnsupportedFeature
+from .._images import sniff_image_type
+from .._report import Report
 from ..openai_chat import parse_data_url, to_data_url
-from .adaptations import Report
 from .assistant_encoding import AssistantEncoder
 from .content import PARAGRAPH_BREAK, stringable
-from .json_values import decode_file_data, sniff_image_type
+from .json_values import decode_file_data
 from .provider_details import NAME, own_details, section, with_extras
 
 _INPUT_PATH: Final = re.compile(r"input\[(\d+)\]")
@@ -123,7 +124,7 @@ class InputEncoder:
         if part.data is not None:
             stored = mine.get("url")
             reusable = isinstance(stored, str) and parse_data_url(stored) == (part.media_type, part.data)
-            media_type = part.media_type or sniff_image_type(part.data)
+            media_type = part.media_type or sniff_image_type(part.data) or "application/octet-stream"
             wire["image_url"] = stored if reusable else to_data_url(media_type, part.data)
         elif part.url is not None:
             wire["image_url"] = part.url

@@ -1,10 +1,10 @@
-"""The adaptations an encoding reports."""
+"""What an encoding could not send as given: each adaptation or drop, reported once."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from ... import ir
+from .. import ir
 
 
 class Report:
