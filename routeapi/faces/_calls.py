@@ -249,11 +249,13 @@ class Caller:
             raise
 
     def _stream_attempt(
-        self, run: _StreamCall, resume: Resume | None = None, branch: Branch | None = None
+        self, run: _StreamCall, partial: ir.Response | None = None, branch: Branch | None = None
     ) -> Callable[[Target], Opened]:
+        """Opens the stream of one target: the call's own, or with ``partial`` the continuation of that answer."""
+
         def attempt(target: Target) -> Opened:
-            if resume is not None:
-                opened = self._continue_on(run, target, resume)
+            if partial is not None:
+                opened = self._continue_on(run, target, partial)
             else:
                 opened = self._open(run, run.exchange, target, branch=branch)
             if _continues(run.spec, target):
@@ -288,21 +290,17 @@ class Caller:
             self._opened(run, target, raw.upstream_request_id, leg.adaptations, translator, opened)
             return opened
 
-    def _continue_on(self, run: _StreamCall, target: Target, resume: Resume) -> Opened:
-        prefix, merge = self._continuation_mode(target, resume)
+    def _continue_on(self, run: _StreamCall, target: Target, partial: ir.Response) -> Opened:
+        prefix, merge = self._continuation_mode(target, partial)
         try:
-            opened = self._open(
-                run, run.exchange.continuation(resume.partial, prefix=prefix), target, Resume(resume.partial, merge)
-            )
+            opened = self._open(run, run.exchange.continuation(partial, prefix=prefix), target, Resume(partial, merge))
         except BadRequest as error:
             if not prefix or isinstance(error, ContentFiltered):
                 raise
             # Newer models refuse a prefill: restart there rather than let the refusal reach the caller.
-            prefix = merge = False
-            opened = self._open(
-                run, run.exchange.continuation(resume.partial, prefix=False), target, Resume(resume.partial, False)
-            )
-        run.route.continuations.append(_continuation(run, target, resume.partial, prefix))
+            prefix = False
+            opened = self._open(run, run.exchange.continuation(partial, prefix=False), target, Resume(partial, False))
+        run.route.continuations.append(_continuation(run, target, partial, prefix))
         return opened
 
     def _resume(self, run: _StreamCall, broken: Target, opened: Opened, interrupted: StreamInterrupted) -> Opened:
@@ -317,9 +315,10 @@ class Caller:
 
     def _broke(
         self, run: _StreamCall, broken: Target, opened: Opened | AsyncOpened, interrupted: StreamInterrupted
-    ) -> Resume:
-        """Records the break (an attempt that failed, for the route, the telemetry and the circuit) and says where
-        a continuation picks up. Only text is carried on: a half-made tool call or reasoning cannot be."""
+    ) -> ir.Response:
+        """Records the break (an attempt that failed, for the route, the telemetry and the circuit) and returns the
+        partial answer a continuation picks up. Only text is carried on: a half-made tool call or reasoning cannot
+        be."""
         if opened.attempt is not None:
             opened.attempt.failed(interrupted)
         self.router.failed(interrupted, broken, run.state)
@@ -327,7 +326,7 @@ class Caller:
         partial = interrupted.partial or ir.Response("", "")
         if not continuable(partial):
             raise UnsupportedFeature("the partial answer holds more than text (a tool call or reasoning)")
-        return Resume(partial, prefix=True)
+        return partial
 
     def _opened(
         self,
@@ -406,13 +405,13 @@ class Caller:
             raise
 
     def _astream_attempt(
-        self, run: _StreamCall, resume: Resume | None = None
+        self, run: _StreamCall, partial: ir.Response | None = None
     ) -> Callable[[Target], Awaitable[AsyncOpened]]:
         async def attempt(target: Target) -> AsyncOpened:
-            if resume is None:
-                opened = await self._aopen(run, run.exchange, target)
+            if partial is not None:
+                opened = await self._acontinue_on(run, target, partial)
             else:
-                opened = await self._acontinue_on(run, target, resume)
+                opened = await self._aopen(run, run.exchange, target)
             if _continues(run.spec, target):
                 opened.resume = lambda interrupted: self._aresume(run, target, opened, interrupted)
             return opened
@@ -435,34 +434,32 @@ class Caller:
             self._opened(run, target, raw.upstream_request_id, leg.adaptations, translator, opened)
             return opened
 
-    async def _acontinue_on(self, run: _StreamCall, target: Target, resume: Resume) -> AsyncOpened:
-        prefix, merge = self._continuation_mode(target, resume)
+    async def _acontinue_on(self, run: _StreamCall, target: Target, partial: ir.Response) -> AsyncOpened:
+        prefix, merge = self._continuation_mode(target, partial)
         try:
-            opened = await self._aopen(
-                run, run.exchange.continuation(resume.partial, prefix=prefix), target, Resume(resume.partial, merge)
-            )
+            resume = Resume(partial, merge)
+            opened = await self._aopen(run, run.exchange.continuation(partial, prefix=prefix), target, resume)
         except BadRequest as error:
             if not prefix or isinstance(error, ContentFiltered):
                 raise
-            prefix = merge = False
-            opened = await self._aopen(
-                run, run.exchange.continuation(resume.partial, prefix=False), target, Resume(resume.partial, False)
-            )
-        run.route.continuations.append(_continuation(run, target, resume.partial, prefix))
+            prefix = False
+            resume = Resume(partial, False)
+            opened = await self._aopen(run, run.exchange.continuation(partial, prefix=False), target, resume)
+        run.route.continuations.append(_continuation(run, target, partial, prefix))
         return opened
 
-    def _continuation_mode(self, target: Target, resume: Resume) -> tuple[bool, bool]:
-        """(send the partial text as a prefix, splice into the caller's open part). ``resume.prefix`` says the
-        partial answer is plain text. With no text delivered yet the original request simply fills the open part."""
-        said = bool(resume.partial.message.text.strip()) if resume.partial.choices else False
-        prefix = resume.prefix and said and self.capabilities(target).prefill is True
-        return prefix, prefix or (resume.prefix and not said)
+    def _continuation_mode(self, target: Target, partial: ir.Response) -> tuple[bool, bool]:
+        """(send the partial text as a prefix, splice into the caller's open part). With no text delivered yet, the
+        original request simply fills the open part."""
+        said = bool(partial.message.text.strip()) if partial.choices else False
+        prefix = said and self.capabilities(target).prefill is True
+        return prefix, prefix or not said
 
     async def _aresume(
         self, run: _StreamCall, broken: Target, opened: AsyncOpened, interrupted: StreamInterrupted
     ) -> AsyncOpened:
-        resume = self._broke(run, broken, opened, interrupted)
-        return await self.router.arun(run.after(broken), self._astream_attempt(run, resume), run.state, run.screen)
+        partial = self._broke(run, broken, opened, interrupted)
+        return await self.router.arun(run.after(broken), self._astream_attempt(run, partial), run.state, run.screen)
 
 
 @dataclass(slots=True)

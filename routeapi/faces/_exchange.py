@@ -206,11 +206,11 @@ Transform = Callable[[ir.StreamEvent], "ir.StreamEvent | None"]
 
 @dataclass(frozen=True, slots=True)
 class Resume:
-    """Where a continued stream picks up: the answer delivered so far, and whether the next target continues it as
-    a prefix (else it restarts the answer)."""
+    """Where a continued stream picks up: the answer delivered so far, and whether what comes next goes on in the
+    caller's open part (a continued prefix, or a first text) or starts a new part (a restart)."""
 
     partial: ir.Response
-    prefix: bool
+    merge: bool
 
 
 def with_prefix(messages: list[ir.Message], text: str) -> list[ir.Message]:
@@ -240,9 +240,9 @@ class Splice:
     def __init__(self, resume: Resume) -> None:
         parts = resume.partial.message.parts if resume.partial.choices else []
         self._next = len(parts)
-        self._merge: int | None = self._next - 1 if resume.prefix and parts else None
+        self._merge: int | None = self._next - 1 if resume.merge and parts else None
         text = resume.partial.message.text
-        self._whitespace = resume.prefix and text != text.rstrip()
+        self._whitespace = resume.merge and text != text.rstrip()
         self._indexes: dict[int, int] = {}
         self.model = ""
         """The model that carried the answer on (its start is dropped, but the answer is now its)."""
@@ -323,7 +323,7 @@ class _Translator:
             self._accumulator.add(event)
             self._encoder.encode(event)
         parts = resume.partial.message.parts if resume.partial.choices else []
-        if not resume.prefix and parts:
+        if not resume.merge and parts:
             # A restart is a new part: the caller's open one is closed first, once the restart delivers.
             close = ir.PartEnd(len(parts) - 1)
             self._accumulator.add(close)
